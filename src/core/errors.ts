@@ -1,0 +1,138 @@
+/**
+ * The one error class of Provenance. Callers branch on `code`, never on the message.
+ *
+ * Every code is listed in `ERROR_CODES` with its HTTP status and a one-line meaning, and in
+ * `docs/errors.md` (a test keeps the two in step). The problem type for HTTP answers is
+ * `urn:provenance:error:<code>`.
+ *
+ * @example
+ * try { verifier.verify(bytes, { nonce }); }
+ * catch (err) { if (err instanceof ProvenanceError && err.code === 'NONCE_MISMATCH') retry(); }
+ */
+
+interface CodeInfo {
+  /** HTTP status used when the error reaches an API client. */
+  readonly status: number;
+  /** One line: what went wrong. */
+  readonly summary: string;
+}
+
+export const ERROR_CODES = {
+  // --- input and encoding ---------------------------------------------------------------------
+  INPUT_TOO_LARGE: { status: 413, summary: 'The input exceeds a configured size limit.' },
+  INPUT_UNRECOGNIZED: { status: 400, summary: 'The input is not any evidence format Provenance knows.' },
+  PEM_MALFORMED: { status: 400, summary: 'A PEM block is malformed (bad armour, label or base64).' },
+  DER_MALFORMED: { status: 400, summary: 'The bytes are not valid DER (bad tag, length or encoding).' },
+  DER_TRUNCATED: { status: 400, summary: 'A DER element claims more bytes than the input holds.' },
+  DER_TRAILING_DATA: { status: 400, summary: 'Bytes follow the end of a DER structure.' },
+  DER_LIMIT_EXCEEDED: { status: 400, summary: 'A DER structure exceeds a depth, count or size limit.' },
+  CERT_MALFORMED: { status: 400, summary: 'A certificate does not follow the X.509 v3 structure.' },
+  CSR_MALFORMED: { status: 400, summary: 'A PKCS#10 certification request is malformed.' },
+  EXTENSION_MALFORMED: { status: 400, summary: 'A certificate extension value is malformed or duplicated.' },
+  KEY_MALFORMED: { status: 400, summary: 'A public key (SubjectPublicKeyInfo) is malformed or unsupported.' },
+  // --- signatures and algorithms ---------------------------------------------------------------
+  SIGNATURE_INVALID: { status: 422, summary: 'A signature does not verify.' },
+  CSR_SIGNATURE_INVALID: { status: 422, summary: 'The certification request is not signed by its own key.' },
+  ALGORITHM_NOT_ALLOWED: { status: 422, summary: 'An algorithm is forbidden by the algorithm policy.' },
+  ALGORITHM_UNSUPPORTED: { status: 422, summary: 'An algorithm is not implemented.' },
+  KEY_TOO_WEAK: { status: 422, summary: 'A key is below the algorithm policy (RSA size, curve).' },
+  // --- certification path ----------------------------------------------------------------------
+  TRUST_NO_ANCHORS: {
+    status: 422,
+    summary: 'No trust anchor is configured for this format: failing closed.',
+  },
+  PATH_NOT_FOUND: { status: 422, summary: 'No certification path leads from the signer to a trust anchor.' },
+  PATH_SIGNATURE_INVALID: { status: 422, summary: 'A certificate in the path is not signed by its issuer.' },
+  PATH_CERT_EXPIRED: {
+    status: 422,
+    summary: 'A certificate in the path is expired at the verification time.',
+  },
+  PATH_CERT_NOT_YET_VALID: { status: 422, summary: 'A certificate in the path is not yet valid.' },
+  PATH_NOT_CA: { status: 422, summary: 'An issuing certificate is not a CA (basicConstraints).' },
+  PATH_KEY_USAGE: { status: 422, summary: 'An issuing certificate lacks keyCertSign in its key usage.' },
+  PATH_LENGTH_EXCEEDED: { status: 422, summary: 'A basicConstraints pathLenConstraint is violated.' },
+  PATH_UNKNOWN_CRITICAL_EXTENSION: {
+    status: 422,
+    summary: 'A certificate has a critical extension not understood.',
+  },
+  PATH_NAME_CONSTRAINTS: { status: 422, summary: 'A name in the path violates a name constraint.' },
+  PATH_POLICY: { status: 422, summary: 'The path violates a certificate-policy constraint.' },
+  PATH_INVALID: { status: 422, summary: 'The certification path is invalid (other RFC 5280 rule).' },
+  PATH_LIMIT_EXCEEDED: {
+    status: 422,
+    summary: 'Path building gave up: too many candidates or too long a path.',
+  },
+  // --- attestation evidence --------------------------------------------------------------------
+  ATTESTATION_MISSING: { status: 422, summary: 'The input carries no attestation Provenance can verify.' },
+  ATTESTATION_MALFORMED: { status: 400, summary: 'An attestation statement or extension is malformed.' },
+  ATTESTATION_INVALID: { status: 422, summary: 'An attestation statement fails a format-specific check.' },
+  NONCE_MISSING: { status: 422, summary: 'A nonce was expected but the evidence carries none.' },
+  NONCE_MISMATCH: { status: 422, summary: 'The evidence nonce differs from the expected challenge.' },
+  KEY_MISMATCH: { status: 422, summary: 'The key in the request differs from the attested key.' },
+  KEY_ROCA_VULNERABLE: { status: 422, summary: 'An RSA key has the ROCA fingerprint (CVE-2017-15361).' },
+  // --- policy ----------------------------------------------------------------------------------
+  POLICY_INVALID: { status: 400, summary: 'A policy file is invalid (the message names the line).' },
+  POLICY_NO_MATCH: { status: 403, summary: 'No allow rule matches the validated path.' },
+  POLICY_DENIED: { status: 403, summary: 'A deny rule matches the evidence.' },
+  POLICY_REQUIREMENT_FAILED: { status: 403, summary: 'A required claim does not hold.' },
+  // --- tokens and maker tooling ----------------------------------------------------------------
+  TOKEN_FILE_INVALID: { status: 400, summary: 'A token file is not a valid Provenance software token.' },
+  TOKEN_PIN_INCORRECT: { status: 401, summary: 'The token PIN is wrong; the retry counter went down.' },
+  TOKEN_LOCKED: { status: 423, summary: 'The token is locked after too many wrong PINs.' },
+  TOKEN_KEY_NOT_FOUND: { status: 404, summary: 'No key with that label is on the token.' },
+  TOKEN_KEY_EXISTS: { status: 409, summary: 'A key with that label is already on the token.' },
+  TOKEN_USER_PRESENCE_DENIED: { status: 403, summary: 'The touch confirmation was refused or absent.' },
+  TOKEN_NOT_PERSONALISED: { status: 409, summary: 'The token has no attestation key yet.' },
+  MAKER_KEY_LOCKED: {
+    status: 401,
+    summary: 'A CA key could not be decrypted (passphrase missing or wrong).',
+  },
+  MAKER_DIR_INVALID: {
+    status: 400,
+    summary: 'A maker directory does not hold a usable CA (cert.pem, key.pem).',
+  },
+  // --- generic ---------------------------------------------------------------------------------
+  USAGE: { status: 400, summary: 'A command or option was used wrongly.' },
+  IO_ERROR: { status: 500, summary: 'A file could not be read or written.' },
+  INTERNAL: { status: 500, summary: 'An unexpected internal failure (a bug: please report it).' },
+} as const satisfies Record<string, CodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export type ErrorDetails = Record<string, unknown>;
+
+export class ProvenanceError extends Error {
+  override readonly name = 'ProvenanceError';
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = details;
+  }
+
+  /** HTTP status for this error's code. */
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  /** RFC 9457 problem type URI. */
+  get type(): string {
+    return `urn:provenance:error:${this.code}`;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: ErrorDetails } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** True when `value` is a ProvenanceError, optionally with the given code. */
+export function isProvenanceError(value: unknown, code?: ErrorCode): value is ProvenanceError {
+  return value instanceof ProvenanceError && (code === undefined || value.code === code);
+}
+
+/** Shorthand used by parsers: throw a ProvenanceError with the code. */
+export function fail(code: ErrorCode, message: string, details?: ErrorDetails): never {
+  throw new ProvenanceError(code, message, details);
+}

@@ -1,0 +1,80 @@
+/**
+ * The contract every evidence format implements (docs/architecture.md, "Core types").
+ * A format decodes its evidence and checks what only it can check (its own signature, the
+ * key binding, the nonce binding); path validation, revocation and policy are shared stages.
+ */
+import type { Certificate } from '../pki/certificate.js';
+
+export type FormatId =
+  | 'provenance'
+  | 'yubikey-piv'
+  | 'tpm'
+  | 'android-key'
+  | 'apple'
+  | 'webauthn'
+  | 'cloud-hsm';
+
+/** A named, scoped deviation that was accepted, reported in the verdict. */
+export interface QuirkReport {
+  readonly id: string;
+  /** Index in the verdict path (0 = attested key, 1 = first signer certificate, ...), when positional. */
+  readonly position?: number;
+  readonly detail: string;
+}
+
+/** Normalised claims about the attested key (docs/architecture.md). */
+export interface Claims {
+  generatedOnDevice?: boolean;
+  nonExportable?: boolean;
+  userPresence?: 'never' | 'cached' | 'always';
+  userVerification?: 'never' | 'once' | 'always';
+  securityLevel?: 'software' | 'tee' | 'secure-element';
+  /** Display data unless an anchor vouches for it. */
+  model?: string;
+  serial?: string;
+  firmware?: string;
+  /** 'ec-p256', 'ec-p384', 'ec-p521', 'rsa', 'ed25519', ... */
+  keyAlgorithm: string;
+  /** Bits: RSA modulus size or curve size. */
+  keySize?: number;
+  keyPurposes?: string[];
+  [vendorSpecific: string]: unknown;
+}
+
+/** Raw evidence as handed to the verifier, after container detection. */
+export type EvidenceInput =
+  | { readonly kind: 'certificates'; readonly certificates: readonly Certificate[] }
+  | { readonly kind: 'csr'; readonly der: Uint8Array; readonly certificates: readonly Certificate[] };
+
+export interface FormatContext {
+  /** The challenge the relying party issued, if any. */
+  readonly expectedNonce?: Uint8Array;
+}
+
+export interface FormatResult {
+  readonly format: FormatId;
+  /** SubjectPublicKeyInfo (DER) of the key the evidence speaks about. */
+  readonly attestedKey: Uint8Array;
+  /**
+   * The certificate whose key vouches for the attested key, first; then every other
+   * certificate the evidence carried (unordered helpers for path building).
+   */
+  readonly signerChain: readonly Certificate[];
+  readonly claims: Claims;
+  /** The nonce bound into the evidence, or null when it carries none. */
+  readonly freshness: { readonly nonce: Uint8Array } | null;
+  /** How freshness was established: 'nonce' (evidence), 'possession' (CSR signature only), 'none'. */
+  readonly freshnessKind: 'nonce' | 'possession' | 'none';
+  /** The attestation statement itself when it is a certificate (shown as path position 0's signer). */
+  readonly attestationCertificate?: Certificate;
+  readonly quirks: readonly QuirkReport[];
+  /** When the evidence is a CSR: its key was checked equal to attestedKey and its signature verified. */
+  readonly csrVerified: boolean;
+}
+
+export interface AttestationFormat {
+  readonly id: FormatId;
+  detect(input: EvidenceInput): boolean;
+  /** Throws ProvenanceError on any failure. */
+  verify(input: EvidenceInput, ctx: FormatContext): FormatResult;
+}
