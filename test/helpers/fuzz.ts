@@ -14,6 +14,11 @@ import { readTlv } from '../../src/core/der.js';
 import { der } from '../../src/core/der-writer.js';
 import { ERROR_CODES, type ErrorCode, ProvenanceError } from '../../src/core/errors.js';
 import { OID } from '../../src/core/oids.js';
+import {
+  buildCertificate as buildCertificateFromTemplate,
+  deriveSubjectKeyId,
+} from '../../src/pki/builder.js';
+import { encodeName } from '../../src/pki/name.js';
 import { type Signer, signerFromKeyObject } from '../../src/pki/signer.js';
 
 /**
@@ -117,10 +122,13 @@ const TAG_CORRUPTIONS: readonly Uint8Array[] = [
   Uint8Array.of(0x23), // constructed BIT STRING
 ];
 
-/** A fast-check arbitrary of single mutations. */
-export function mutation(): fc.Arbitrary<Mutation> {
+/**
+ * A fast-check arbitrary of single mutations; `derAware` adds the length- and tag-octet
+ * corruptions, which need the seed to be DER.
+ */
+export function mutation(derAware = true): fc.Arbitrary<Mutation> {
   const at = fc.nat();
-  return fc.oneof(
+  const byteLevel: fc.Arbitrary<Mutation>[] = [
     fc.record({ kind: fc.constant('flip' as const), at, bit: fc.integer({ min: 0, max: 7 }) }),
     fc.record({ kind: fc.constant('set' as const), at, value: fc.integer({ min: 0, max: 255 }) }),
     fc.record({ kind: fc.constant('truncate' as const), at }),
@@ -136,6 +144,10 @@ export function mutation(): fc.Arbitrary<Mutation> {
       count: fc.integer({ min: 1, max: 64 }),
       to: fc.nat(),
     }),
+  ];
+  if (!derAware) return fc.oneof(...byteLevel);
+  return fc.oneof(
+    ...byteLevel,
     fc.record({
       kind: fc.constant('length' as const),
       header: fc.nat(),
@@ -226,12 +238,15 @@ export interface MutatedInput {
   readonly bytes: Uint8Array;
 }
 
-/** Arbitrary of mutated copies of `seeds` (shrinks towards fewer, simpler mutations). */
-export function mutatedBytes(seeds: readonly Uint8Array[]): fc.Arbitrary<MutatedInput> {
+/**
+ * Arbitrary of mutated copies of `seeds` (shrinks towards fewer, simpler mutations). Set
+ * `derAware` to false when the seeds are not DER (PEM text).
+ */
+export function mutatedBytes(seeds: readonly Uint8Array[], derAware = true): fc.Arbitrary<MutatedInput> {
   return fc
     .record({
       seedIndex: fc.integer({ min: 0, max: seeds.length - 1 }),
-      mutations: fc.array(mutation(), { minLength: 1, maxLength: 4 }),
+      mutations: fc.array(mutation(derAware), { minLength: 1, maxLength: 4 }),
     })
     .map(({ seedIndex, mutations }) => ({
       seedIndex,
@@ -346,44 +361,41 @@ export function buildCertificate(signer: Signer, parts: CertificateParts = {}): 
 
 /**
  * A typical three-certificate attestation chain (root → device-class CA → token attestation
- * certificate), all P-256, with the extensions a path validator reads. Leaf first.
+ * certificate), all P-256, made with the repo's own builder (src/pki/builder.ts). Leaf first.
  */
 export function testChain(): Uint8Array[] {
   const rootKey = testSigner();
   const caKey = testSigner();
   const leafKey = testSigner();
-  const rootName = testName('Provenance Test Root', 'Provenance Tests');
-  const caName = testName('Provenance Test Device CA', 'Provenance Tests');
-  const leafName = testName('Token 0001', 'Provenance Tests');
-  const keyId = (s: Signer) => der.octets(s.spki.subarray(s.spki.length - 20));
-  const ski = (s: Signer) => extension(OID.subjectKeyIdentifier, keyId(s));
-  const aki = (s: Signer) =>
-    extension(OID.authorityKeyIdentifier, der.seq(der.implicitPrimitive(0, keyId(s).subarray(2))));
-  const root = buildCertificate(rootKey, {
-    serial: der.int(1),
-    issuer: rootName,
+  const rootName = encodeName('CN=Provenance Test Root,O=Provenance Tests');
+  const caName = encodeName('CN=Provenance Test Device CA,O=Provenance Tests');
+  const rootKeyId = deriveSubjectKeyId(rootKey.spki);
+  const caKeyId = deriveSubjectKeyId(caKey.spki);
+  const validity = { notBefore: Date.UTC(2024, 0, 1), notAfter: Date.UTC(2049, 0, 1) };
+  const root = buildCertificateFromTemplate({
+    issuer: { name: rootName, signer: rootKey },
     subject: rootName,
-    extensions: [basicConstraints(true, 1), keyUsage([5, 6]), ski(rootKey)],
+    spki: rootKey.spki,
+    ...validity,
+    basicConstraints: { ca: true, pathLen: 1 },
+    keyUsage: ['keyCertSign', 'cRLSign'],
   });
-  const ca = buildCertificate(rootKey, {
-    serial: der.int(2),
-    issuer: rootName,
+  const ca = buildCertificateFromTemplate({
+    issuer: { name: rootName, signer: rootKey, subjectKeyId: rootKeyId },
     subject: caName,
     spki: caKey.spki,
-    extensions: [basicConstraints(true, 0), keyUsage([5, 6]), ski(caKey), aki(rootKey)],
+    ...validity,
+    basicConstraints: { ca: true, pathLen: 0 },
+    keyUsage: ['keyCertSign', 'cRLSign'],
   });
-  const leaf = buildCertificate(caKey, {
-    serial: der.uintBytes(Uint8Array.from({ length: 16 }, (_, i) => 0x80 + i)),
-    issuer: caName,
-    subject: leafName,
+  const leaf = buildCertificateFromTemplate({
+    issuer: { name: caName, signer: caKey, subjectKeyId: caKeyId },
+    subject: encodeName('CN=Token 0001,serialNumber=0001,O=Provenance Tests'),
     spki: leafKey.spki,
-    extensions: [
-      basicConstraints(true, 0),
-      keyUsage([5]),
-      ski(leafKey),
-      aki(caKey),
-      extension(OID.extKeyUsage, der.seq(der.oid('1.3.6.1.5.5.7.3.2'))),
-    ],
+    ...validity,
+    basicConstraints: { ca: true, pathLen: 0 },
+    keyUsage: ['keyCertSign'],
+    extKeyUsage: ['1.3.6.1.5.5.7.3.2'],
   });
   return [leaf, ca, root];
 }
