@@ -55,4 +55,6 @@ export interface PolicyDecision {
   /** Policy-level assurance level of the matched rule, if it names one. */
   readonly level?: number;
   readonly findings: Finding[];
+  /** The input path with `matchedRules` filled in for entries that an allow rule matched. */
+  readonly path?: readonly PathEntry[];
 }

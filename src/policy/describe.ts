@@ -1,0 +1,161 @@
+/**
+ * Human and machine summaries of a loaded policy, as `provenance policy check` prints them:
+ * anchors (id, subject, SPKI hash, formats), allow rules with what their entries resolved to,
+ * requirements, deny rules, the digest, and notes on choices that widen what is accepted.
+ *
+ * @example
+ * console.log(describePolicy(loadPolicyFile('policy.yaml')));
+ * JSON.stringify(policySummary(policy));
+ */
+import { canonicalRequirements, type Policy, type Requirements } from './model.js';
+
+/** JSON-ready summary of a policy. */
+export interface PolicySummary {
+  readonly source: string;
+  readonly version: 1;
+  readonly digest: string;
+  readonly trust: readonly {
+    id: string;
+    subject: string | null;
+    spkiSha256: string;
+    formats: readonly string[] | 'any';
+  }[];
+  readonly allow: readonly {
+    id: string;
+    level?: number;
+    description?: string;
+    entries: readonly {
+      kind: string;
+      spkiSha256: string;
+      subject?: string;
+      file?: string;
+      anchor?: string;
+    }[];
+    require: Record<string, unknown>;
+  }[];
+  readonly require: Record<string, unknown>;
+  readonly deny: {
+    roca: boolean;
+    weakKeys: boolean;
+    entries: readonly { spkiSha256: string; reason: string; subject?: string; file?: string }[];
+    firmware: readonly string[];
+  };
+  /** Consequences worth a second look (no allow rules, no freshness required, checks turned off). */
+  readonly notes: readonly string[];
+}
+
+/** The summary `policy check --json` prints. */
+export function policySummary(policy: Policy): PolicySummary {
+  return {
+    source: policy.source,
+    version: policy.version,
+    digest: policy.digest,
+    trust: policy.anchors.map((a) => ({
+      id: a.id,
+      subject: a.certificate ? a.subject.text : null,
+      spkiSha256: a.spkiSha256,
+      formats: a.formats,
+    })),
+    allow: policy.allow.map((r) => ({
+      id: r.id,
+      ...(r.level === undefined ? {} : { level: r.level }),
+      ...(r.description === undefined ? {} : { description: r.description }),
+      entries: r.entries.map((e) =>
+        e.kind === 'certificate'
+          ? {
+              kind: e.kind,
+              spkiSha256: e.spkiSha256,
+              subject: e.subject,
+              ...(e.file ? { file: e.file } : {}),
+            }
+          : e.kind === 'anchor'
+            ? { kind: e.kind, spkiSha256: e.spkiSha256, subject: e.subject, anchor: e.anchorId }
+            : { kind: e.kind, spkiSha256: e.spkiSha256 },
+      ),
+      require: canonicalRequirements(r.require),
+    })),
+    require: canonicalRequirements(policy.require),
+    deny: {
+      roca: policy.deny.roca,
+      weakKeys: policy.deny.weakKeys,
+      entries: policy.deny.entries.map((e) => ({
+        spkiSha256: e.spkiSha256,
+        reason: e.reason,
+        ...(e.subject === undefined ? {} : { subject: e.subject }),
+        ...(e.file === undefined ? {} : { file: e.file }),
+      })),
+      firmware: policy.deny.firmware.map((r) => r.text),
+    },
+    notes: policyNotes(policy),
+  };
+}
+
+/**
+ * A readable multi-line summary of the policy.
+ *
+ * @example
+ * describePolicy(policy).split('\n')[0]   // 'policy policy.yaml (version 1)'
+ */
+export function describePolicy(policy: Policy): string {
+  const s = policySummary(policy);
+  const lines: string[] = [`policy ${s.source} (version ${s.version})`, `  digest sha256:${s.digest}`];
+
+  lines.push(`trust anchors (${s.trust.length})`);
+  for (const a of s.trust) {
+    const formats = a.formats === 'any' ? 'any format' : `formats: ${a.formats.join(', ')}`;
+    lines.push(`  ${a.id}  ${a.subject ?? '(key only)'}  sha256:${a.spkiSha256}  ${formats}`);
+  }
+
+  lines.push(s.allow.length === 0 ? 'allow rules: none' : `allow rules (${s.allow.length})`);
+  for (const r of s.allow) {
+    lines.push(
+      `  ${r.id}${r.level === undefined ? '' : `  level ${r.level}`}${r.description ? `  – ${r.description}` : ''}`,
+    );
+    for (const e of r.entries) {
+      const what = e.subject ?? '(key hash)';
+      const from = e.anchor ? `  (trust "${e.anchor}")` : e.file ? `  (${e.file})` : '';
+      lines.push(`    entry  ${what}  sha256:${e.spkiSha256}${from}`);
+    }
+    const req = requirementText(policy.allow.find((x) => x.id === r.id)!.require);
+    if (req) lines.push(`    require  ${req}`);
+  }
+
+  lines.push(`requirements: ${requirementText(policy.require) || 'none'}`);
+
+  lines.push('deny');
+  lines.push(`  roca: ${s.deny.roca ? 'yes (every RSA key in the path)' : 'no'}`);
+  lines.push(`  weak keys: ${s.deny.weakKeys ? 'yes (small factors, close primes, weak exponents)' : 'no'}`);
+  lines.push(`  firmware: ${s.deny.firmware.length === 0 ? 'none' : s.deny.firmware.join(' or ')}`);
+  lines.push(`  entries: ${s.deny.entries.length === 0 ? 'none' : s.deny.entries.length}`);
+  for (const e of s.deny.entries) {
+    lines.push(`    sha256:${e.spkiSha256}${e.subject ? `  ${e.subject}` : ''}  – ${e.reason}`);
+  }
+
+  if (s.notes.length > 0) {
+    lines.push('notes');
+    for (const n of s.notes) lines.push(`  - ${n}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** One line: `freshness: nonce; userPresence: always, cached`. */
+export function requirementText(r: Requirements): string {
+  return Object.entries(canonicalRequirements(r))
+    .map(([k, v]) => {
+      const value = Array.isArray(v) ? v.join(k === 'firmware' ? ' or ' : ', ') : String(v);
+      return `${k}: ${k === 'securityLevel' ? `at least ${value}` : k === 'minRsaBits' ? `≥ ${value}` : value}`;
+    })
+    .join('; ');
+}
+
+function policyNotes(policy: Policy): string[] {
+  const notes: string[] = [];
+  if (policy.allow.length === 0) notes.push('no allow rules: any path to a trusted anchor is allowed');
+  const freshness = policy.require.freshness;
+  if (freshness === undefined || freshness === 'none') {
+    notes.push('freshness is not required: evidence made earlier (or replayed) is accepted');
+  }
+  if (!policy.deny.roca) notes.push('the ROCA check is off: RSA keys with the ROCA fingerprint are accepted');
+  if (!policy.deny.weakKeys) notes.push('weak-key checks are off');
+  return notes;
+}

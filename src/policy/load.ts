@@ -1,0 +1,433 @@
+/**
+ * Load a policy from YAML: parse with line tracking, validate against the strict schema, read
+ * the certificate files it names (relative to the policy file), and reduce each one to the key
+ * it identifies. Every problem is a POLICY_INVALID error whose message and details name the
+ * line and column (`details.line`, `details.column`, 1-based).
+ *
+ * @example
+ * const policy = loadPolicyFile('config/policy.yaml');
+ * // or, with injected file access:
+ * const policy = parsePolicy(text, { source: 'policy.yaml', baseDir: '/etc/provenance', readFile });
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { fail, isProvenanceError, ProvenanceError } from '../core/errors.js';
+import { decodePem, isPem } from '../core/pem.js';
+import { anchorFromCertificate, type TrustAnchor } from '../pki/anchor.js';
+import { type Certificate, parseCertificate } from '../pki/certificate.js';
+import {
+  type AllowEntry,
+  type AllowRule,
+  DEFAULT_DENY,
+  type DenyEntry,
+  finishPolicy,
+  type Policy,
+  type Requirements,
+} from './model.js';
+import { type PolicyFile, policyFileSchema, type RequirementsInput } from './schema.js';
+import { parseVersionRange } from './versions.js';
+
+/** Upper bound on a policy file. */
+export const MAX_POLICY_BYTES = 1024 * 1024;
+/** Upper bound on one certificate file a policy names. */
+export const MAX_POLICY_CERTIFICATE_FILE_BYTES = 1024 * 1024;
+/** YAML aliases expanded at most this many times (no "billion laughs"). */
+const MAX_ALIAS_COUNT = 100;
+
+export interface PolicyLoadOptions {
+  /** Name used in messages (normally the file path as the user gave it). */
+  readonly source: string;
+  /** Directory that relative certificate paths are resolved against (the policy file's). */
+  readonly baseDir: string;
+  /** File access, injected for tests and sandboxes. Default: `fs.readFileSync`. */
+  readonly readFile?: (path: string) => Uint8Array;
+}
+
+type YamlPath = readonly (string | number)[];
+
+/**
+ * Parse and validate a policy document. Throws POLICY_INVALID naming `source:line:column`
+ * (INPUT_TOO_LARGE above {@link MAX_POLICY_BYTES}).
+ *
+ * @example
+ * parsePolicy('version: 1\ntrust: [{ id: root, certificates: [root.pem] }]\n', { source: 'p.yaml', baseDir: '.' })
+ */
+export function parsePolicy(text: string, options: PolicyLoadOptions): Policy {
+  if (text.length > MAX_POLICY_BYTES) {
+    fail('INPUT_TOO_LARGE', `${options.source}: policy of ${text.length} bytes exceeds ${MAX_POLICY_BYTES}`, {
+      source: options.source,
+    });
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  const locator = new Locator(doc.contents, lineCounter, options.source);
+
+  // YAML syntax errors, then warnings (unresolved tags and the like): strict, both reject.
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) throw locator.errorAtOffset(problem.pos[0], problem.message, { yamlCode: problem.code });
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    throw locator.errorAtOffset(0, `the document cannot be read: ${(err as Error).message}`);
+  }
+
+  const parsed = policyFileSchema.safeParse(data);
+  if (!parsed.success) throw schemaError(parsed.error, locator);
+  return new PolicyResolver(parsed.data, locator, options).resolve();
+}
+
+/**
+ * Read and parse a policy file; certificate paths in it are relative to its directory.
+ *
+ * @example
+ * const policy = loadPolicyFile('policy.yaml');
+ * console.log(describePolicy(policy));
+ */
+export function loadPolicyFile(
+  path: string,
+  options: { readFile?: (path: string) => Uint8Array } = {},
+): Policy {
+  const readFile = options.readFile ?? defaultReadFile;
+  let bytes: Uint8Array;
+  try {
+    bytes = readFile(path);
+  } catch (err) {
+    throw new ProvenanceError(
+      'IO_ERROR',
+      `cannot read policy ${path}: ${ioReason(err)}`,
+      { source: path },
+      { cause: err },
+    );
+  }
+  if (bytes.length > MAX_POLICY_BYTES) {
+    fail('INPUT_TOO_LARGE', `${path}: policy of ${bytes.length} bytes exceeds ${MAX_POLICY_BYTES}`, {
+      source: path,
+    });
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return fail('POLICY_INVALID', `${path}:1:1: the policy is not UTF-8 text`, {
+      source: path,
+      line: 1,
+      column: 1,
+    });
+  }
+  return parsePolicy(text, { source: path, baseDir: dirname(resolve(path)), readFile });
+}
+
+/** Convert validated requirement input (ranges as text) to the model. */
+export function toRequirements(input: RequirementsInput | null | undefined): Requirements {
+  if (!input) return {};
+  const out: { -readonly [K in keyof Requirements]: Requirements[K] } = {};
+  if (input.freshness !== undefined) out.freshness = input.freshness;
+  if (input.generatedOnDevice !== undefined) out.generatedOnDevice = input.generatedOnDevice;
+  if (input.nonExportable !== undefined) out.nonExportable = input.nonExportable;
+  if (input.userPresence !== undefined) out.userPresence = input.userPresence;
+  if (input.userVerification !== undefined) out.userVerification = input.userVerification;
+  if (input.algorithms !== undefined) out.algorithms = input.algorithms;
+  if (input.minRsaBits !== undefined) out.minRsaBits = input.minRsaBits;
+  if (input.securityLevel !== undefined) out.securityLevel = input.securityLevel;
+  if (input.firmware !== undefined) out.firmware = input.firmware.map(parseVersionRange);
+  return out;
+}
+
+/** Lower-case hex without the optional "sha256:" prefix. */
+export function normaliseSpkiHash(text: string): string {
+  return text.replace(/^sha256:/, '').toLowerCase();
+}
+
+function defaultReadFile(path: string): Uint8Array {
+  return readFileSync(path);
+}
+
+function ioReason(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  return typeof e?.code === 'string' ? e.code : String(e?.message ?? err);
+}
+
+/** Turns paths in the YAML document into line and column, and builds POLICY_INVALID errors. */
+class Locator {
+  constructor(
+    private readonly root: Node | null,
+    private readonly lines: LineCounter,
+    private readonly source: string,
+  ) {}
+
+  /** The error for the node at `path` (or, with `key`, for that key of the map at `path`). */
+  error(
+    path: YamlPath,
+    message: string,
+    options: { key?: string; cause?: unknown; extra?: object } = {},
+  ): ProvenanceError {
+    const offset = this.offsetOf(path, options.key);
+    const where = formatPath(options.key === undefined ? path : [...path, options.key]);
+    return this.errorAtOffset(
+      offset,
+      where ? `${where}: ${message}` : message,
+      { path: where, ...options.extra },
+      options.cause,
+    );
+  }
+
+  /** 1-based line of the node at `path`. */
+  lineOf(path: YamlPath): number {
+    return this.lines.linePos(this.offsetOf(path)).line;
+  }
+
+  errorAtOffset(offset: number, message: string, extra: object = {}, cause?: unknown): ProvenanceError {
+    const { line, col } = this.lines.linePos(offset);
+    return new ProvenanceError(
+      'POLICY_INVALID',
+      `${this.source}:${line}:${col}: ${message}`,
+      { source: this.source, line, column: col, ...extra },
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  /** Offset of the deepest node that exists along `path` (the whole document at worst). */
+  offsetOf(path: YamlPath, key?: string): number {
+    let node: unknown = this.root;
+    let offset = rangeStart(node) ?? 0;
+    const segments = key === undefined ? path : [...path, key];
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i]!;
+      if (isAlias(node)) break;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === segment);
+        if (!pair) break;
+        // For the final segment named as a key (unknown key, duplicate id), point at the key.
+        const last = i === segments.length - 1;
+        node = last && key !== undefined ? pair.key : (pair.value ?? pair.key);
+      } else if (isSeq(node) && typeof segment === 'number') {
+        node = node.items[segment];
+      } else {
+        break;
+      }
+      const start = rangeStart(node);
+      if (start === undefined) break;
+      offset = start;
+    }
+    return offset;
+  }
+}
+
+function rangeStart(node: unknown): number | undefined {
+  const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+  return range ? range[0] : undefined;
+}
+
+/** `allow[0].require.userPresence` */
+function formatPath(path: YamlPath): string {
+  let out = '';
+  for (const segment of path)
+    out += typeof segment === 'number' ? `[${segment}]` : out ? `.${segment}` : segment;
+  return out;
+}
+
+/** The first schema issue in document order, as POLICY_INVALID; every issue in `details.issues`. */
+function schemaError(error: z.ZodError, locator: Locator): ProvenanceError {
+  const issues = error.issues.map((issue) => {
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (a misspelt key must not weaken a policy)`
+        : issue.message.replace(/^Invalid input: /, '');
+    const offset = locator.offsetOf(path, key);
+    return { path, key, message, offset };
+  });
+  issues.sort((a, b) => a.offset - b.offset);
+  const first = issues[0]!;
+  const all = issues.map((i) => {
+    const e = locator.error(i.path, i.message, i.key === undefined ? {} : { key: i.key });
+    return {
+      line: e.details['line'],
+      column: e.details['column'],
+      path: e.details['path'],
+      message: i.message,
+    };
+  });
+  return locator.error(first.path, first.message, {
+    ...(first.key === undefined ? {} : { key: first.key }),
+    extra: { issues: all },
+  });
+}
+
+/** Second stage: ids, references, and the certificate files. */
+class PolicyResolver {
+  private readonly readFile: (path: string) => Uint8Array;
+
+  constructor(
+    private readonly file: PolicyFile,
+    private readonly locator: Locator,
+    private readonly options: PolicyLoadOptions,
+  ) {
+    this.readFile = options.readFile ?? defaultReadFile;
+  }
+
+  resolve(): Policy {
+    const anchors = this.resolveTrust();
+    const allow = this.resolveAllow(anchors);
+    const entries = this.resolveDenyEntries();
+    const deny = this.file.deny;
+    return finishPolicy({
+      source: this.options.source,
+      anchors,
+      allow,
+      require: this.requirements(this.file.require, ['require']),
+      deny: {
+        roca: deny?.roca ?? DEFAULT_DENY.roca,
+        weakKeys: deny?.weakKeys ?? DEFAULT_DENY.weakKeys,
+        entries,
+        firmware: (deny?.firmware ?? []).map(parseVersionRange),
+      },
+    });
+  }
+
+  private resolveTrust(): TrustAnchor[] {
+    const anchors: TrustAnchor[] = [];
+    const seenIds = new Map<string, number>();
+    const seenKeys = new Map<string, string>();
+    this.file.trust.forEach((entry, i) => {
+      this.checkUnique(seenIds, entry.id, ['trust', i], 'trust');
+      if (entry.certificates === undefined) {
+        throw this.locator.error(
+          ['trust', i],
+          `trust entry "${entry.id}" has no certificates: list at least one file`,
+        );
+      }
+      const formats = entry.formats === undefined ? ['provenance'] : entry.formats;
+      entry.certificates.forEach((file, j) => {
+        for (const cert of this.readCertificates(file, ['trust', i, 'certificates', j])) {
+          const other = seenKeys.get(cert.spkiSha256);
+          if (other === entry.id) continue; // the same key twice in one entry (a re-issued root)
+          if (other !== undefined) {
+            throw this.locator.error(
+              ['trust', i, 'certificates', j],
+              `the key of "${file}" (sha256:${cert.spkiSha256}) is already trusted as "${other}": list its formats in one entry`,
+            );
+          }
+          seenKeys.set(cert.spkiSha256, entry.id);
+          anchors.push(anchorFromCertificate(cert, { id: entry.id, formats }));
+        }
+      });
+    });
+    return anchors;
+  }
+
+  private resolveAllow(anchors: readonly TrustAnchor[]): AllowRule[] {
+    const seen = new Map<string, number>();
+    return (this.file.allow ?? []).map((rule, i) => {
+      this.checkUnique(seen, rule.id, ['allow', i], 'allow rule');
+      const entries: AllowEntry[] = [];
+      if (rule.entry !== undefined) {
+        rule.entry.forEach((file, j) => {
+          const path = ['allow', i, 'entry', j];
+          const certs = this.readCertificates(file, path);
+          if (certs.length !== 1) {
+            throw this.locator.error(
+              path,
+              `"${file}" holds ${certs.length} certificates; an allow entry names one`,
+            );
+          }
+          const cert = certs[0]!;
+          entries.push({
+            kind: 'certificate',
+            spkiSha256: cert.spkiSha256,
+            subject: cert.subject.text,
+            file,
+          });
+        });
+      } else if (rule.spkiSha256 !== undefined) {
+        for (const hash of rule.spkiSha256)
+          entries.push({ kind: 'spki', spkiSha256: normaliseSpkiHash(hash) });
+      } else if (rule.anchor !== undefined) {
+        const named = anchors.filter((a) => a.id === rule.anchor);
+        if (named.length === 0) {
+          throw this.locator.error(['allow', i, 'anchor'], `no trust entry has the id "${rule.anchor}"`);
+        }
+        for (const a of named) {
+          entries.push({ kind: 'anchor', anchorId: a.id, spkiSha256: a.spkiSha256, subject: a.subject.text });
+        }
+      }
+      return {
+        id: rule.id,
+        entries,
+        require: this.requirements(rule.require, ['allow', i, 'require']),
+        ...(rule.level === undefined ? {} : { level: rule.level }),
+        ...(rule.description === undefined ? {} : { description: rule.description }),
+      };
+    });
+  }
+
+  private resolveDenyEntries(): DenyEntry[] {
+    const out: DenyEntry[] = [];
+    (this.file.deny?.entries ?? []).forEach((entry, i) => {
+      if (entry.spkiSha256 !== undefined) {
+        out.push({ spkiSha256: normaliseSpkiHash(entry.spkiSha256), reason: entry.reason });
+        return;
+      }
+      const file = entry.certificate!;
+      for (const cert of this.readCertificates(file, ['deny', 'entries', i, 'certificate'])) {
+        out.push({ spkiSha256: cert.spkiSha256, reason: entry.reason, subject: cert.subject.text, file });
+      }
+    });
+    return out;
+  }
+
+  private requirements(input: RequirementsInput | null | undefined, path: YamlPath): Requirements {
+    try {
+      return toRequirements(input);
+    } catch (err) {
+      // Ranges were validated by the schema; anything left is still reported at the line.
+      throw this.locator.error(path, isProvenanceError(err) ? err.message : String(err), { cause: err });
+    }
+  }
+
+  private checkUnique(seen: Map<string, number>, id: string, path: YamlPath, what: string): void {
+    const first = seen.get(id);
+    if (first !== undefined) {
+      const line = this.locator.lineOf([...path.slice(0, -1), first]);
+      throw this.locator.error([...path, 'id'], `duplicate ${what} id "${id}" (first used on line ${line})`);
+    }
+    seen.set(id, path[path.length - 1] as number);
+  }
+
+  /** Read a PEM or DER certificate file named in the policy; every failure names the line. */
+  private readCertificates(file: string, path: YamlPath): Certificate[] {
+    const full = isAbsolute(file) ? file : resolve(this.options.baseDir, file);
+    let bytes: Uint8Array;
+    try {
+      bytes = this.readFile(full);
+    } catch (err) {
+      throw this.locator.error(path, `cannot read "${file}": ${ioReason(err)}`, { cause: err });
+    }
+    if (bytes.length > MAX_POLICY_CERTIFICATE_FILE_BYTES) {
+      throw this.locator.error(
+        path,
+        `"${file}" is ${bytes.length} bytes, above ${MAX_POLICY_CERTIFICATE_FILE_BYTES}`,
+      );
+    }
+    try {
+      if (!isPem(bytes)) return [parseCertificate(new Uint8Array(bytes))];
+      const blocks = decodePem(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1'));
+      const other = blocks.find((b) => b.label !== 'CERTIFICATE');
+      if (other)
+        fail('PEM_MALFORMED', `it holds a "${other.label}" block; only CERTIFICATE blocks belong here`);
+      if (blocks.length === 0) fail('PEM_MALFORMED', 'it holds no PEM block');
+      return blocks.map((b) => parseCertificate(b.der));
+    } catch (err) {
+      if (!isProvenanceError(err)) throw err;
+      throw this.locator.error(path, `"${file}" is not a usable certificate: ${err.code}: ${err.message}`, {
+        cause: err,
+        extra: { cause: err.code },
+      });
+    }
+  }
+}

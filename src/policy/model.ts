@@ -1,0 +1,170 @@
+/**
+ * The policy model: what a loaded policy is, once every file it names has been read and every
+ * certificate reduced to the key it identifies (SPKI SHA-256). Built by `parsePolicy` (YAML) or
+ * `policyFromOptions` (command-line flags); evaluated by `evaluatePolicy`.
+ *
+ * @example
+ * const policy = loadPolicyFile('policy.yaml');
+ * policy.digest            // hex SHA-256 of the canonical form: names the policy in verdicts
+ * policy.allow[0].entries  // [{ kind: 'certificate', spkiSha256: '…', subject: 'CN=…' }]
+ */
+import { createHash } from 'node:crypto';
+import type { TrustAnchor } from '../pki/anchor.js';
+import type { VersionRange } from './versions.js';
+
+export type Freshness = 'nonce' | 'possession' | 'none';
+export type UserPresence = 'never' | 'cached' | 'always';
+export type UserVerification = 'never' | 'once' | 'always';
+export type SecurityLevel = 'software' | 'tee' | 'secure-element';
+
+/** Key algorithms a policy can name (`rsa` covers rsaEncryption and RSASSA-PSS keys). */
+export const POLICY_KEY_ALGORITHMS = ['ec-p256', 'ec-p384', 'ec-p521', 'ed25519', 'ed448', 'rsa'] as const;
+export type PolicyKeyAlgorithm = (typeof POLICY_KEY_ALGORITHMS)[number];
+
+/** Security levels in increasing order: a requirement names the minimum. */
+export const SECURITY_LEVELS: readonly SecurityLevel[] = ['software', 'tee', 'secure-element'];
+
+/** Claim requirements, global (`require:`) or on one allow rule. Absent keys require nothing. */
+export interface Requirements {
+  /** nonce ⇒ the evidence carries the verifier's nonce; possession ⇒ nonce or a CSR signature. */
+  readonly freshness?: Freshness;
+  readonly generatedOnDevice?: boolean;
+  readonly nonExportable?: boolean;
+  /** Allowed user-presence (touch) policies. */
+  readonly userPresence?: readonly UserPresence[];
+  /** Allowed user-verification (PIN, biometric) policies. */
+  readonly userVerification?: readonly UserVerification[];
+  /** Allowed algorithms of the attested key (read from the key itself, not from claims). */
+  readonly algorithms?: readonly PolicyKeyAlgorithm[];
+  /** Minimum RSA modulus size of the attested key, when it is RSA. */
+  readonly minRsaBits?: number;
+  /** Minimum security level (software < tee < secure-element). */
+  readonly securityLevel?: SecurityLevel;
+  /** The firmware must fall in at least one of these ranges. */
+  readonly firmware?: readonly VersionRange[];
+}
+
+/** What an allow rule names; every kind resolves to SPKI SHA-256 values (trust by key). */
+export type AllowEntry =
+  | {
+      readonly kind: 'certificate';
+      readonly spkiSha256: string;
+      /** Display only. */
+      readonly subject: string;
+      /** The file it was read from, as written in the policy (absent when given as options). */
+      readonly file?: string;
+    }
+  | { readonly kind: 'spki'; readonly spkiSha256: string }
+  | {
+      readonly kind: 'anchor';
+      readonly anchorId: string;
+      readonly spkiSha256: string;
+      readonly subject: string;
+    };
+
+export interface AllowRule {
+  readonly id: string;
+  /** The rule matches when the validated path contains any of these keys. */
+  readonly entries: readonly AllowEntry[];
+  /** Assurance level reported in the decision when this rule is the one that allowed. */
+  readonly level?: number;
+  /** Requirements that must also hold for the rule to count (on top of the global ones). */
+  readonly require: Requirements;
+  readonly description?: string;
+}
+
+export interface DenyEntry {
+  readonly spkiSha256: string;
+  readonly reason: string;
+  /** Display only, when the entry came from a certificate. */
+  readonly subject?: string;
+  readonly file?: string;
+}
+
+export interface DenyRules {
+  /** Reject any RSA key in the path (attested key or certificate) with the ROCA fingerprint. Default true. */
+  readonly roca: boolean;
+  /** Reject any key in the path with a known weakness (small factors, Fermat, weak exponent). Default true. */
+  readonly weakKeys: boolean;
+  /** Keys that are never acceptable anywhere in the path. */
+  readonly entries: readonly DenyEntry[];
+  /** Firmware ranges that are rejected. */
+  readonly firmware: readonly VersionRange[];
+}
+
+export interface Policy {
+  readonly version: 1;
+  /** Where the policy came from (a file path as given, or '<options>'): messages only. */
+  readonly source: string;
+  /** Hex SHA-256 over the canonical JSON form, anchor and entry key hashes included. */
+  readonly digest: string;
+  readonly anchors: readonly TrustAnchor[];
+  readonly allow: readonly AllowRule[];
+  readonly require: Requirements;
+  readonly deny: DenyRules;
+}
+
+/** The defaults for `deny:` (fail closed: broken keys are rejected unless the policy opts out). */
+export const DEFAULT_DENY: DenyRules = { roca: true, weakKeys: true, entries: [], firmware: [] };
+
+/** Assemble a policy and compute its digest. */
+export function finishPolicy(parts: Omit<Policy, 'digest' | 'version'>): Policy {
+  const body = { version: 1 as const, ...parts };
+  return { ...body, digest: policyDigest(body) };
+}
+
+/**
+ * Hex SHA-256 over the canonical JSON form: sorted object keys, no whitespace, every file
+ * reduced to the key hashes it contributed, display-only text (descriptions, subjects, file
+ * names, the source) left out. Two policies with the same digest make the same decisions.
+ */
+export function policyDigest(policy: Omit<Policy, 'digest'>): string {
+  return createHash('sha256')
+    .update(canonicalJson(canonicalPolicy(policy)))
+    .digest('hex');
+}
+
+/** The decision-relevant content of a policy as plain JSON data (what the digest covers). */
+export function canonicalPolicy(policy: Omit<Policy, 'digest'>): unknown {
+  return {
+    version: policy.version,
+    trust: policy.anchors.map((a) => ({ id: a.id, formats: a.formats, spkiSha256: a.spkiSha256 })),
+    allow: policy.allow.map((r) => ({
+      id: r.id,
+      ...(r.level === undefined ? {} : { level: r.level }),
+      entries: r.entries.map((e) =>
+        e.kind === 'anchor' ? { anchor: e.anchorId, spkiSha256: e.spkiSha256 } : e.spkiSha256,
+      ),
+      require: canonicalRequirements(r.require),
+    })),
+    require: canonicalRequirements(policy.require),
+    deny: {
+      roca: policy.deny.roca,
+      weakKeys: policy.deny.weakKeys,
+      entries: policy.deny.entries.map((e) => ({ spkiSha256: e.spkiSha256, reason: e.reason })),
+      firmware: policy.deny.firmware.map((r) => r.text),
+    },
+  };
+}
+
+/** Requirements as plain JSON (firmware ranges by their normalised text). */
+export function canonicalRequirements(r: Requirements): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(r)) {
+    if (value === undefined) continue;
+    out[key] = key === 'firmware' ? (value as VersionRange[]).map((v) => v.text) : value;
+  }
+  return out;
+}
+
+/** JSON with object keys sorted at every level (arrays keep their order). */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

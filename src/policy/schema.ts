@@ -1,0 +1,142 @@
+/**
+ * The policy file's schema (docs/policy.md). Every object is strict: an unknown key is an
+ * error, because a typo ("requre:", "userPresense:") must never silently weaken a policy.
+ *
+ * @example
+ * const parsed = policyFileSchema.safeParse(yamlDocument.toJS());
+ */
+import { z } from 'zod';
+import type { FormatId } from '../formats/types.js';
+import { POLICY_KEY_ALGORITHMS } from './model.js';
+import { isVersionRange } from './versions.js';
+
+/** Evidence formats a trust entry may be scoped to (kept equal to `FormatId` by the check below). */
+export const POLICY_FORMATS = [
+  'provenance',
+  'yubikey-piv',
+  'tpm',
+  'android-key',
+  'apple',
+  'webauthn',
+  'cloud-hsm',
+] as const satisfies readonly FormatId[];
+// Compile-time guard: a new FormatId must be added to POLICY_FORMATS too.
+type MissingFormats = Exclude<FormatId, (typeof POLICY_FORMATS)[number]>;
+const formatsComplete: [MissingFormats] extends [never] ? true : MissingFormats = true;
+void formatsComplete;
+
+/** Bounds on list sizes: a policy is configuration, not a database. */
+export const POLICY_LIMITS = {
+  maxTrust: 256,
+  maxCertificatesPerTrust: 64,
+  maxAllow: 10_000,
+  maxEntriesPerRule: 256,
+  maxDenyEntries: 10_000,
+  maxRanges: 64,
+} as const;
+
+/** Accept `x` as shorthand for `[x]` where a list is expected. */
+function oneOrMany<T extends z.ZodType>(item: T, max: number) {
+  return z.preprocess(
+    (v) => (v === null || v === undefined || Array.isArray(v) ? v : [v]),
+    z.array(item).min(1, 'the list is empty').max(max, `the list has more than ${max} items`),
+  );
+}
+
+const id = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/,
+    'an id is 1–64 characters: letters, digits, ".", "_", ":", "-", starting with a letter or digit',
+  );
+
+const filePath = z.string().min(1, 'a file path is empty').max(4096);
+
+const spkiHash = z
+  .string()
+  .regex(
+    /^(sha256:)?[0-9a-fA-F]{64}$/,
+    'expected a SHA-256 of a SubjectPublicKeyInfo: 64 hex digits, optionally "sha256:"',
+  );
+
+const versionRange = z
+  .string()
+  .max(200)
+  .refine(isVersionRange, 'expected a version range such as ">=4.3.5" or ">=4.2.6 <4.3.5"');
+
+/** `require:` globally and on an allow rule. */
+export const requirementsSchema = z.strictObject({
+  freshness: z.enum(['nonce', 'possession', 'none']).optional(),
+  generatedOnDevice: z.boolean().optional(),
+  nonExportable: z.boolean().optional(),
+  userPresence: oneOrMany(z.enum(['never', 'cached', 'always']), 3).optional(),
+  userVerification: oneOrMany(z.enum(['never', 'once', 'always']), 3).optional(),
+  algorithms: oneOrMany(z.enum(POLICY_KEY_ALGORITHMS), POLICY_KEY_ALGORITHMS.length).optional(),
+  minRsaBits: z.number().int().min(1024).max(16384).optional(),
+  securityLevel: z.enum(['software', 'tee', 'secure-element']).optional(),
+  firmware: oneOrMany(versionRange, POLICY_LIMITS.maxRanges).optional(),
+});
+
+const trustSchema = z.strictObject({
+  id,
+  certificates: oneOrMany(filePath, POLICY_LIMITS.maxCertificatesPerTrust).optional(),
+  formats: z.union([z.literal('any'), oneOrMany(z.enum(POLICY_FORMATS), POLICY_FORMATS.length)]).optional(),
+  description: z.string().max(1000).optional(),
+});
+
+const allowSchema = z
+  .strictObject({
+    id,
+    entry: oneOrMany(filePath, POLICY_LIMITS.maxEntriesPerRule).optional(),
+    spkiSha256: oneOrMany(spkiHash, POLICY_LIMITS.maxEntriesPerRule).optional(),
+    anchor: id.optional(),
+    level: z.number().int().min(0).max(255).optional(),
+    require: requirementsSchema.optional(),
+    description: z.string().max(1000).optional(),
+  })
+  .superRefine((rule, ctx) => {
+    const given = (['entry', 'spkiSha256', 'anchor'] as const).filter((k) => rule[k] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          given.length === 0
+            ? `allow rule "${rule.id}" names no entry: give one of "entry", "spkiSha256" or "anchor"`
+            : `allow rule "${rule.id}" gives ${given.map((k) => `"${k}"`).join(' and ')}: give exactly one`,
+      });
+    }
+  });
+
+const denyEntrySchema = z
+  .strictObject({
+    spkiSha256: spkiHash.optional(),
+    certificate: filePath.optional(),
+    reason: z.string().min(1).max(1000),
+  })
+  .superRefine((entry, ctx) => {
+    if ((entry.spkiSha256 === undefined) === (entry.certificate === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a deny entry gives exactly one of "spkiSha256" or "certificate"',
+      });
+    }
+  });
+
+const denySchema = z.strictObject({
+  roca: z.boolean().optional(),
+  weakKeys: z.boolean().optional(),
+  entries: z.array(denyEntrySchema).max(POLICY_LIMITS.maxDenyEntries).optional(),
+  firmware: oneOrMany(versionRange, POLICY_LIMITS.maxRanges).optional(),
+});
+
+/** The whole file. */
+export const policyFileSchema = z.strictObject({
+  version: z.literal(1, { error: 'version must be 1' }),
+  trust: z.array(trustSchema).min(1, 'a policy must trust at least one anchor').max(POLICY_LIMITS.maxTrust),
+  allow: z.array(allowSchema).max(POLICY_LIMITS.maxAllow).nullish(),
+  require: requirementsSchema.nullish(),
+  deny: denySchema.nullish(),
+});
+
+export type PolicyFile = z.infer<typeof policyFileSchema>;
+export type RequirementsInput = z.infer<typeof requirementsSchema>;
