@@ -3,7 +3,11 @@
  */
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
+import { registerMakerCommands } from './maker.js';
+import { registerTokenCommands } from './token.js';
 
-export function registerCommands(_program: Command, _ctx: CliContext): void {
+export function registerCommands(program: Command, ctx: CliContext): void {
   // Command groups register here (one import and one call each).
+  registerMakerCommands(program, ctx);
+  registerTokenCommands(program, ctx);
 }
