@@ -18,6 +18,7 @@ export interface KeyWeakness {
   readonly detail?: Record<string, unknown>;
 }
 
+/** Stable ids of the weaknesses `findKeyWeaknesses` reports. */
 export type KeyWeaknessId =
   | 'roca'
   | 'rsa-small-factor'
@@ -26,6 +27,7 @@ export type KeyWeaknessId =
   | 'rsa-even-exponent'
   | 'rsa-small-modulus';
 
+/** Tuning for the weak-key checks. */
 export interface WeakKeyOptions {
   /** Rounds of Fermat's method (Boulder uses 100): finds p, q with |p − q| ≲ 2·√(2·rounds)·N^¼. */
   readonly fermatRounds?: number;

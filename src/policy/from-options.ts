@@ -34,10 +34,12 @@ export type AllowOption = ({ readonly certificate: Certificate } | { readonly sp
   readonly level?: number;
 };
 
+/** One deny entry given as options: a certificate (its key) or a key hash, with the reason. */
 export type DenyEntryOption = ({ readonly certificate: Certificate } | { readonly spkiSha256: string }) & {
   readonly reason: string;
 };
 
+/** Everything `policyFromOptions` takes; only `trust` is required. */
 export interface PolicyOptions {
   /** Anchor certificates. Ids are `trust-1`, `trust-2`, … */
   readonly trust: readonly Certificate[];

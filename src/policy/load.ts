@@ -36,6 +36,7 @@ export const MAX_POLICY_CERTIFICATE_FILE_BYTES = 1024 * 1024;
 /** YAML aliases expanded at most this many times (no "billion laughs"). */
 const MAX_ALIAS_COUNT = 100;
 
+/** Where a policy text came from and how to read the files it names. */
 export interface PolicyLoadOptions {
   /** Name used in messages (normally the file path as the user gave it). */
   readonly source: string;

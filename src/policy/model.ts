@@ -12,13 +12,18 @@ import { createHash } from 'node:crypto';
 import type { TrustAnchor } from '../pki/anchor.js';
 import type { VersionRange } from './versions.js';
 
+/** How fresh the evidence must be shown to be (see `Requirements.freshness`). */
 export type Freshness = 'nonce' | 'possession' | 'none';
+/** Touch policy of a key, as claims state it. */
 export type UserPresence = 'never' | 'cached' | 'always';
+/** PIN or biometric policy of a key, as claims state it. */
 export type UserVerification = 'never' | 'once' | 'always';
+/** Where the key lives, as claims state it; ordered by SECURITY_LEVELS. */
 export type SecurityLevel = 'software' | 'tee' | 'secure-element';
 
 /** Key algorithms a policy can name (`rsa` covers rsaEncryption and RSASSA-PSS keys). */
 export const POLICY_KEY_ALGORITHMS = ['ec-p256', 'ec-p384', 'ec-p521', 'ed25519', 'ed448', 'rsa'] as const;
+/** One of POLICY_KEY_ALGORITHMS. */
 export type PolicyKeyAlgorithm = (typeof POLICY_KEY_ALGORITHMS)[number];
 
 /** Security levels in increasing order: a requirement names the minimum. */
@@ -62,6 +67,7 @@ export type AllowEntry =
       readonly subject: string;
     };
 
+/** One allow rule: keys to find in the path, an optional level, and its own requirements. */
 export interface AllowRule {
   readonly id: string;
   /** The rule matches when the validated path contains any of these keys. */
@@ -73,6 +79,7 @@ export interface AllowRule {
   readonly description?: string;
 }
 
+/** A key that is never acceptable anywhere in the path, and why. */
 export interface DenyEntry {
   readonly spkiSha256: string;
   readonly reason: string;
@@ -81,6 +88,7 @@ export interface DenyEntry {
   readonly file?: string;
 }
 
+/** The deny section: always wins over allow rules. */
 export interface DenyRules {
   /** Reject any RSA key in the path (attested key or certificate) with the ROCA fingerprint. Default true. */
   readonly roca: boolean;
@@ -92,6 +100,7 @@ export interface DenyRules {
   readonly firmware: readonly VersionRange[];
 }
 
+/** A loaded policy: anchors, allow rules, requirements and deny rules, every file resolved to keys. */
 export interface Policy {
   readonly version: 1;
   /** Where the policy came from (a file path as given, or '<options>'): messages only. */

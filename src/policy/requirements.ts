@@ -12,6 +12,7 @@ import type { KeyDescription } from '../pki/keys.js';
 import { type Freshness, type Requirements, SECURITY_LEVELS } from './model.js';
 import { parseVersion, versionInRange } from './versions.js';
 
+/** What requirements are checked against: the claims, the freshness shown, the attested key. */
 export interface RequirementContext {
   readonly claims: Claims;
   readonly freshness: Freshness;

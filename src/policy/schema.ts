@@ -138,5 +138,7 @@ export const policyFileSchema = z.strictObject({
   deny: denySchema.nullish(),
 });
 
+/** A policy file as validated by the schema (before files are read). */
 export type PolicyFile = z.infer<typeof policyFileSchema>;
+/** Requirements as validated by the schema (firmware ranges still text). */
 export type RequirementsInput = z.infer<typeof requirementsSchema>;

@@ -14,8 +14,10 @@
  */
 import { fail } from '../core/errors.js';
 
+/** A comparator's operator; a bare version means '='. */
 export type VersionOperator = '>=' | '>' | '<=' | '<' | '=';
 
+/** One comparator of a range, e.g. `>=4.3.5`. */
 export interface VersionComparator {
   readonly op: VersionOperator;
   readonly version: readonly number[];
