@@ -4,10 +4,12 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { registerMakerCommands } from './maker.js';
+import { registerPolicy } from './policy.js';
 import { registerTokenCommands } from './token.js';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   // Command groups register here (one import and one call each).
   registerMakerCommands(program, ctx);
   registerTokenCommands(program, ctx);
+  registerPolicy(program, ctx);
 }
