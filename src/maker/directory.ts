@@ -30,8 +30,10 @@ import { isEncryptedMakerKey } from './key-file.js';
 export type MakerKind = 'root' | 'ca' | 'batch';
 /** Algorithms of maker keys (chosen per command with --alg). */
 export type MakerAlgorithm = 'p256' | 'p384' | 'rsa3072' | 'ed25519';
+/** Every MakerAlgorithm, for option parsing. */
 export const MAKER_ALGORITHMS: readonly MakerAlgorithm[] = ['p256', 'p384', 'rsa3072', 'ed25519'];
 
+/** The `format` field of maker.json. */
 export const MAKER_RECORD_FORMAT = 'provenance-maker';
 /** Files of a maker directory. */
 export const MAKER_FILES = {

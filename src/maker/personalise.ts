@@ -29,6 +29,7 @@ import {
 } from './hierarchy.js';
 import { tokenAttestationSubject } from './names.js';
 
+/** What a token is personalised with: per-token (`parent`) or batch (`batch`) attestation. */
 export interface PersonaliseOptions {
   /** Per-token mode: the CA that certifies the token's own attestation key. */
   readonly parent?: MakerAuthority;

@@ -23,6 +23,7 @@ import { fail } from '../../core/errors.js';
 import { OID } from '../../core/oids.js';
 import {
   encodeProvenanceKeyAttestation,
+  PROVENANCE_NONCE_BYTES,
   type ProvenanceKeyAttestation,
 } from '../../formats/provenance/extension.js';
 import { buildCertificate } from '../../pki/builder.js';
@@ -33,8 +34,9 @@ import type { KeyInfo } from '../attester.js';
 import type { AttestationKind } from './token-file.js';
 
 /** Nonce bounds of the ProvenanceKeyAttestation extension (SIZE (8..64)). */
-export const MIN_NONCE_BYTES = 8;
-export const MAX_NONCE_BYTES = 64;
+export const MIN_NONCE_BYTES = PROVENANCE_NONCE_BYTES.min;
+/** Longest nonce a certificate of provenance carries. */
+export const MAX_NONCE_BYTES = PROVENANCE_NONCE_BYTES.max;
 
 /** The subject of every certificate of provenance (the label stays private; see above). */
 export const ATTESTED_KEY_SUBJECT = 'CN=Attested key';
@@ -48,6 +50,7 @@ export function checkNonce(nonce: Uint8Array): void {
   }
 }
 
+/** What `buildCertificateOfProvenance` needs: the token's attestation key and the attested key. */
 export interface CertificateOfProvenanceInput {
   /** The token's attestation private key (per-token or batch). */
   readonly issuerKey: KeyObject;

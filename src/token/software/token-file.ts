@@ -35,7 +35,9 @@ import type { KeyAlgorithm, KeyInfo, PinPolicy, TouchPolicy } from '../attester.
 import { KEY_ALGORITHMS } from './key-algorithms.js';
 import type { KdfParams } from './pin-kdf.js';
 
+/** The `format` field of every token file. */
 export const TOKEN_FILE_FORMAT = 'provenance-software-token';
+/** The `version` field this code writes and reads. */
 export const TOKEN_FILE_VERSION = 1;
 /** A token file larger than this is refused before parsing. */
 export const MAX_TOKEN_FILE_BYTES = 1024 * 1024;
@@ -49,6 +51,7 @@ export const DEFAULT_MAX_PIN_RETRIES = 8;
 /** Labels: short, printable, and safe to print in a terminal. */
 export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._@+-]{0,63}$/;
 
+/** How the token's attestation key is certified: for this unit, or shared by a batch. */
 export type AttestationKind = 'per-token' | 'batch';
 
 /** The public header (everything in it is bound to the encrypted body as AAD). */
@@ -63,12 +66,14 @@ export interface TokenHeader {
   readonly pin: { readonly maxRetries: number; readonly kdf: KdfParams; readonly check: Uint8Array };
 }
 
+/** The encrypted body: AES-256-GCM IV, ciphertext and tag. */
 export interface SealedBody {
   readonly iv: Uint8Array;
   readonly ciphertext: Uint8Array;
   readonly tag: Uint8Array;
 }
 
+/** A parsed token file: header, mutable retry state, encrypted body. */
 export interface TokenFile {
   readonly header: TokenHeader;
   readonly state: { readonly pinRetriesLeft: number };

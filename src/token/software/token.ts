@@ -72,6 +72,7 @@ import {
 export const TOUCH_CACHE_MS = 15_000;
 /** PIN length bounds (PIV asks for 6..8; we allow passphrase-like PINs too). */
 export const MIN_PIN_LENGTH = 6;
+/** Longest PIN accepted, in characters. */
 export const MAX_PIN_LENGTH = 64;
 
 const PIN_POLICIES: readonly PinPolicy[] = ['never', 'once', 'always'];
