@@ -146,10 +146,11 @@ function compareWithNode(cert: Certificate, der: Uint8Array): void {
 
 describe('certificate conformance over ../shared/vectors', () => {
   if (!present) {
-    it.runIf(inCi)('finds ../shared/vectors (required when CI=true)', () => {
-      throw new Error(`${VECTORS} is absent; the conformance tests cannot run`);
-    });
-    it.skipIf(inCi)('parses the real certificates in ../shared/vectors (skipped: vectors absent)', () => {});
+    if (inCi) {
+      it('finds ../shared/vectors (required when CI=true)', () => {
+        throw new Error(`${VECTORS} is absent; the conformance tests cannot run`);
+      });
+    } else it.skip('parses the real certificates in ../shared/vectors (vectors absent)', () => {});
     return;
   }
 
