@@ -497,15 +497,12 @@ export function walkDer(buf: Uint8Array, limits: DerLimits = {}): { nodes: numbe
     if (++nodes > maxNodes)
       fail('DER_LIMIT_EXCEEDED', `more than ${maxNodes} DER elements`, { limit: maxNodes });
     checkConstructedUniversal(t);
-    if (t.constructed) {
-      if (stack.length + 1 >= maxDepth)
-        fail('DER_LIMIT_EXCEEDED', `DER nesting deeper than ${maxDepth}`, {
-          limit: maxDepth,
-          offset: t.start,
-        });
-      stack.push({ end: t.end, pos: t.valueStart });
-      if (stack.length + 1 > depthSeen) depthSeen = stack.length + 1;
-    }
+    // The stack holds exactly this element's ancestors, so its depth (root = 1) is one more.
+    const depth = stack.length + 1;
+    if (depth > maxDepth)
+      fail('DER_LIMIT_EXCEEDED', `DER nesting deeper than ${maxDepth}`, { limit: maxDepth, offset: t.start });
+    if (depth > depthSeen) depthSeen = depth;
+    if (t.constructed) stack.push({ end: t.end, pos: t.valueStart });
   }
   return { nodes, depth: depthSeen };
 }

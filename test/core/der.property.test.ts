@@ -223,6 +223,12 @@ function count(node: DerNode): number {
   return 1;
 }
 
+function depth(node: DerNode): number {
+  if (node.t === 'seq' || node.t === 'set') return 1 + Math.max(0, ...node.items.map(depth));
+  if (node.t === 'explicit' || node.t === 'high') return 1 + depth(node.inner);
+  return 1;
+}
+
 /** Read `t` back according to the model and compare every value. */
 function check(buf: Uint8Array, t: Tlv, node: DerNode): void {
   switch (node.t) {
@@ -292,11 +298,12 @@ function check(buf: Uint8Array, t: Tlv, node: DerNode): void {
 }
 
 describe('writer → reader round trip on random trees', () => {
-  it('walkDer accepts every tree the writer builds and counts its elements', TIMEOUT, () => {
+  it('walkDer accepts every tree the writer builds and reports its size and depth', TIMEOUT, () => {
     fc.assert(
       fc.property(treeArb, (node) => {
         const bytes = encode(node);
-        expect(walkDer(bytes).nodes).toBe(count(node));
+        expect(walkDer(bytes)).toEqual({ nodes: count(node), depth: depth(node) });
+        expect(walkDer(bytes, { maxDepth: depth(node) }).depth).toBe(depth(node));
       }),
       fuzzParameters(1500),
     );

@@ -580,6 +580,24 @@ describe('walkDer', () => {
     expect(walkDer(der.seq(der.octets(h('30 80 ff ff')))).nodes).toBe(2);
   });
 
+  it('reports the depth of the deepest element, counting the root as 1', () => {
+    expect(walkDer(der.int(1)).depth).toBe(1);
+    expect(walkDer(der.seq()).depth).toBe(1);
+    expect(walkDer(der.seq(der.int(1))).depth).toBe(2);
+    expect(walkDer(der.seq(der.seq())).depth).toBe(2);
+    expect(walkDer(der.seq(der.seq(der.int(1)), der.int(2))).depth).toBe(3);
+  });
+
+  it('accepts nesting of exactly maxDepth and rejects one level more', () => {
+    expect(walkDer(nestedSequences(4), { maxDepth: 4 }).depth).toBe(4);
+    expect(outcome(() => walkDer(nestedSequences(5), { maxDepth: 4 }))).toBe('DER_LIMIT_EXCEEDED');
+    const leafAt4 = der.seq(der.seq(der.seq(der.int(1))));
+    expect(walkDer(leafAt4, { maxDepth: 4 }).depth).toBe(4);
+    expect(outcome(() => walkDer(leafAt4, { maxDepth: 3 }))).toBe('DER_LIMIT_EXCEEDED');
+    expect(walkDer(nestedSequences(DER_LIMITS.maxDepth)).depth).toBe(DER_LIMITS.maxDepth);
+    expect(outcome(() => walkDer(nestedSequences(DER_LIMITS.maxDepth + 1)))).toBe('DER_LIMIT_EXCEEDED');
+  });
+
   it('rejects 10 000 nested SEQUENCEs with a limit error, not a stack overflow', () => {
     const deep = nestedSequences(10_000);
     expect(outcome(() => walkDer(deep))).toBe('DER_LIMIT_EXCEEDED');
