@@ -467,9 +467,12 @@ export function readTime(buf: Uint8Array, tlv: Tlv, what = 'time'): number {
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) {
     fail('DER_MALFORMED', `${what}: time field out of range`, { offset: tlv.start });
   }
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  if (new Date(ms).getUTCDate() !== day) fail('DER_MALFORMED', `${what}: no such day`, { offset: tlv.start });
-  return ms;
+  // Not Date.UTC: it reads years 0..99 as 1900..1999, and GeneralizedTime can say 0000..0099.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  if (date.getUTCDate() !== day) fail('DER_MALFORMED', `${what}: no such day`, { offset: tlv.start });
+  return date.getTime();
 }
 
 /**

@@ -529,6 +529,20 @@ describe('UTCTime and GeneralizedTime (X.690 §11.7-11.8, RFC 5280 §4.1.2.5)', 
     expect(gen('19491231235959Z')).toBe(Date.UTC(1949, 11, 31, 23, 59, 59));
   });
 
+  it('reads GeneralizedTime years 0000..0099 as written, not as 1900..1999', () => {
+    const year = (y: number, month = 0, day = 1) => {
+      const d = new Date(0);
+      d.setUTCFullYear(y, month, day);
+      return d.getTime();
+    };
+    expect(gen('00500101000000Z')).toBe(year(50));
+    expect(gen('00011231000000Z')).toBe(year(1, 11, 31));
+    expect(new Date(gen('00990101000000Z')).getUTCFullYear()).toBe(99);
+    // Year 0 is a leap year in the proleptic Gregorian calendar; 1900 is not.
+    expect(gen('00000229000000Z')).toBe(year(0, 1, 29));
+    expect(outcome(() => gen('00010229000000Z'))).toBe('DER_MALFORMED');
+  });
+
   it('accepts Feb 29 in leap years only (2000 and 2024 yes; 2023 and 2100 no)', () => {
     expect(utc('000229120000Z')).toBe(Date.UTC(2000, 1, 29, 12));
     expect(utc('240229000000Z')).toBe(Date.UTC(2024, 1, 29));
