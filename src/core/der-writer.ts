@@ -120,6 +120,8 @@ export const der = {
   time(date: Date | number): Uint8Array {
     const d = new Date(typeof date === 'number' ? date : date.getTime());
     const y = d.getUTCFullYear();
+    // GeneralizedTime has exactly four year digits (RFC 5280 §4.1.2.5.2); NaN is no time at all.
+    if (!(y >= 0 && y <= 9999)) fail('USAGE', `cannot encode ${d.toString()} as UTCTime or GeneralizedTime`);
     const p2 = (n: number) => n.toString().padStart(2, '0');
     const rest = `${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())}${p2(d.getUTCHours())}${p2(d.getUTCMinutes())}${p2(d.getUTCSeconds())}Z`;
     if (y >= 1950 && y < 2050) return tlv(0x17, Buffer.from(`${p2(y % 100)}${rest}`, 'latin1'));

@@ -205,6 +205,21 @@ describe('der.time: UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 §
     expect(readTime(enc, parseDer(enc))).toBe(ms);
   });
 
+  it('refuses times GeneralizedTime cannot hold instead of writing garbage', () => {
+    const yearMinus1 = new Date(0);
+    yearMinus1.setUTCFullYear(-1);
+    expect(outcome(() => der.time(new Date('not a date')))).toBe('USAGE');
+    expect(outcome(() => der.time(Number.NaN))).toBe('USAGE');
+    expect(outcome(() => der.time(Date.UTC(10000, 0, 1)))).toBe('USAGE');
+    expect(outcome(() => der.time(yearMinus1))).toBe('USAGE');
+  });
+
+  it('writes years before 1000 with four digits', () => {
+    const year50 = new Date(0);
+    year50.setUTCFullYear(50, 0, 1);
+    expect(text(der.time(year50))).toBe('00500101000000Z');
+  });
+
   it('takes a Date as well as milliseconds and drops sub-second precision', () => {
     const ms = Date.UTC(2030, 5, 15, 1, 2, 3);
     expect(der.time(new Date(ms + 999))).toEqual(der.time(ms));
