@@ -1,14 +1,15 @@
 /**
- * The list of command groups. Each group file exports `register(program, ctx)`.
+ * The list of command groups. Each group file exports `register…(program, ctx)`.
  */
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { registerMakerCommands } from './maker.js';
 import { registerPolicy } from './policy.js';
 import { registerTokenCommands } from './token.js';
+import { registerVerify } from './verify.js';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
-  // Command groups register here (one import and one call each).
+  registerVerify(program, ctx);
   registerMakerCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerPolicy(program, ctx);

@@ -19,3 +19,13 @@ export interface CliContext {
 export function warn(ctx: CliContext, message: string): void {
   ctx.err(`warning: ${message}\n`);
 }
+
+/** Exit codes: 0 success or accept, 1 reject, 2 usage error or unreadable input. */
+export const EXIT = { ok: 0, reject: 1, usage: 2 } as const;
+
+/** Thrown by a command that ends with a non-zero exit code without an error (a reject). */
+export class CliExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}

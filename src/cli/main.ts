@@ -7,16 +7,10 @@ import { Command, CommanderError } from 'commander';
 import { systemClock } from '../core/clock.js';
 import { isProvenanceError } from '../core/errors.js';
 import { registerCommands } from './commands.js';
-import type { CliContext } from './context.js';
 
-export const EXIT = { ok: 0, reject: 1, usage: 2 } as const;
+export { CliExit, EXIT };
 
-/** Exit code carried by a command that wants to end with 1 (reject) without an error. */
-export class CliExit extends Error {
-  constructor(readonly exitCode: number) {
-    super(`exit ${exitCode}`);
-  }
-}
+import { type CliContext, CliExit, EXIT } from './context.js';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command();

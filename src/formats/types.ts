@@ -4,6 +4,7 @@
  * key binding, the nonce binding); path validation, revocation and policy are shared stages.
  */
 import type { Certificate } from '../pki/certificate.js';
+import type { ParsedCsr } from '../pki/csr.js';
 
 export type FormatId =
   | 'provenance'
@@ -44,7 +45,7 @@ export interface Claims {
 /** Raw evidence as handed to the verifier, after container detection. */
 export type EvidenceInput =
   | { readonly kind: 'certificates'; readonly certificates: readonly Certificate[] }
-  | { readonly kind: 'csr'; readonly der: Uint8Array; readonly certificates: readonly Certificate[] };
+  | { readonly kind: 'csr'; readonly csr: ParsedCsr; readonly certificates: readonly Certificate[] };
 
 export interface FormatContext {
   /** The challenge the relying party issued, if any. */

@@ -350,9 +350,13 @@ function parseCertificateUnchecked(der: Uint8Array): Certificate {
   });
 }
 
-/** RFC 5280 §4.1.2.5: dates through 2049 MUST be UTCTime; some vendor CAs use GeneralizedTime. */
+/**
+ * RFC 5280 §4.1.2.5: dates from 1950 through 2049 MUST be UTCTime; some vendor CAs use
+ * GeneralizedTime. Before 1950 UTCTime cannot express the date, so GeneralizedTime is right.
+ */
 function usesLateTimeChoice(t: Tlv, ms: number): boolean {
-  return t.tag === TAG.GENERALIZED_TIME && new Date(ms).getUTCFullYear() < 2050;
+  const year = new Date(ms).getUTCFullYear();
+  return t.tag === TAG.GENERALIZED_TIME && year >= 1950 && year < 2050;
 }
 
 /** Decode an extension value, converting DER faults into EXTENSION_MALFORMED naming the OID. */

@@ -257,6 +257,15 @@ describe('certificate negative catalogue', () => {
     });
   });
 
+  describe('time choice (RFC 5280 §4.1.2.5)', () => {
+    it('does not flag GeneralizedTime before 1950, which UTCTime cannot express', () => {
+      const validity = der.seq(der.time(Date.UTC(1949, 11, 31)), der.time(Date.UTC(2050, 0, 1)));
+      const cert = parseCertificate(build({ validity }));
+      expect(cert.notBefore).toBe(Date.UTC(1949, 11, 31));
+      expect(cert.deviations).toEqual([]);
+    });
+  });
+
   describe('extensions (RFC 5280 §4.2)', () => {
     it('rejects critical FALSE encoded explicitly (a DEFAULT value, X.690 §11.5)', () => {
       const ext = der.seq(der.oid(OID.keyUsage), der.bool(false), der.octets(der.namedBits([0])));

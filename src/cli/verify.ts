@@ -1,0 +1,94 @@
+/**
+ * `provenance verify FILE`: decode evidence, verify it against a policy (a file, or --trust /
+ * --allow given inline), print the chain and the verdict. Exit 0 accept, 1 reject, 2 usage or
+ * unreadable input.
+ */
+import type { Command } from 'commander';
+import { fail } from '../core/errors.js';
+import { parseCertificateBundle } from '../pki/bundle.js';
+import type { Certificate } from '../pki/certificate.js';
+import { type AllowOption, loadPolicyFile, type Policy, policyFromOptions } from '../policy/index.js';
+import { decodeEvidence } from '../verify/input.js';
+import { createVerifier } from '../verify/verifier.js';
+import { type CliContext, CliExit, EXIT } from './context.js';
+import { parseNonceOption, parseTimeOption, readInputFile } from './files.js';
+import { renderVerdict } from './render-verdict.js';
+
+interface VerifyOptions {
+  policy?: string;
+  trust: string[];
+  allow: string[];
+  nonce?: string;
+  at?: string;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerVerify(program: Command, ctx: CliContext): void {
+  program
+    .command('verify')
+    .description('verify a certificate of provenance (PEM bundle, DER, or CSR) against a policy')
+    .argument('<file>', 'evidence: PEM bundle, DER certificate, or CSR with an attestation')
+    .option('--policy <file>', 'policy file (YAML); see docs/policy.md')
+    .option('--trust <pem>', 'trust anchor certificate(s) (repeatable); instead of --policy', collect, [])
+    .option(
+      '--allow <pem|sha256:hex>',
+      'allow-listed entry: certificate or SPKI SHA-256 (repeatable)',
+      collect,
+      [],
+    )
+    .option('--nonce <hex>', 'the challenge the evidence must carry')
+    .option('--at <iso-time>', 'verify at this time instead of now (for recorded evidence)')
+    .option('--json', 'print the verdict as JSON')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 accepted, 1 rejected, 2 usage error or unreadable input.\n\nExamples:\n' +
+        '  provenance verify att.pem --trust maker/cert.pem --allow line/cert.pem --nonce 0011223344556677\n' +
+        '  provenance verify req.csr --policy policy.yaml --nonce $NONCE --json\n',
+    )
+    .action((file: string, options: VerifyOptions) => {
+      const policy = buildPolicy(options);
+      const nonce = options.nonce === undefined ? undefined : parseNonceOption(options.nonce);
+      const at = options.at === undefined ? undefined : parseTimeOption(options.at);
+      const input = decodeEvidence(readInputFile(file, 'evidence'));
+      const verifier = createVerifier({ policy, clock: ctx.clock });
+      const verdict = verifier.verify(input, {
+        ...(nonce ? { nonce } : {}),
+        ...(at !== undefined ? { at } : {}),
+      });
+      if (options.json) ctx.out(`${JSON.stringify(verdict, null, 2)}\n`);
+      else
+        ctx.out(
+          renderVerdict(verdict, {
+            color: ctx.env['NO_COLOR'] === undefined && ctx.env['FORCE_COLOR'] !== undefined,
+          }),
+        );
+      if (!verdict.accepted) throw new CliExit(EXIT.reject);
+    });
+}
+
+function buildPolicy(options: VerifyOptions): Policy {
+  if (options.policy !== undefined) {
+    if (options.trust.length > 0 || options.allow.length > 0)
+      fail('USAGE', 'use either --policy or --trust/--allow, not both');
+    return loadPolicyFile(options.policy);
+  }
+  if (options.trust.length === 0) {
+    fail(
+      'USAGE',
+      'no trust anchors: give --policy FILE or at least one --trust PEM (Provenance never verifies without anchors)',
+    );
+  }
+  const trust: Certificate[] = options.trust.flatMap((f) =>
+    parseCertificateBundle(readInputFile(f, 'trust anchor')),
+  );
+  const allow: AllowOption[] = options.allow.map((a) => {
+    if (/^sha256:/i.test(a)) return { spkiSha256: a };
+    const certs = parseCertificateBundle(readInputFile(a, 'allow entry'));
+    if (certs.length !== 1)
+      fail('USAGE', `--allow ${a}: expected exactly one certificate, found ${certs.length}`);
+    return { certificate: certs[0]! };
+  });
+  return policyFromOptions({ trust, allow, source: '<command line>' });
+}

@@ -1,0 +1,16 @@
+/**
+ * The evidence formats Provenance knows, in detection order. A verifier takes a list (this
+ * one by default) so an integrator can narrow it; formats never import each other.
+ */
+import { provenanceFormat } from './provenance/index.js';
+import type { AttestationFormat } from './types.js';
+
+export const DEFAULT_FORMATS: readonly AttestationFormat[] = [provenanceFormat];
+
+/** The first format that recognises the input, or undefined. */
+export function detectFormat(
+  formats: readonly AttestationFormat[],
+  input: Parameters<AttestationFormat['detect']>[0],
+): AttestationFormat | undefined {
+  return formats.find((f) => f.detect(input));
+}

@@ -1,0 +1,13 @@
+/**
+ * Provenance: attested remote key provisioning. The main entry re-exports the verifier, the
+ * policy, the native format and the error type; subpath exports give the rest
+ * (`provenance/pki`, `provenance/maker`, `provenance/token/software`, ...).
+ *
+ * @example
+ * import { createVerifier, decodeEvidence, loadPolicyFile, ProvenanceError } from 'provenance';
+ */
+export { ERROR_CODES, type ErrorCode, isProvenanceError, ProvenanceError } from './core/errors.js';
+export { provenanceFormat } from './formats/provenance/index.js';
+export type { AttestationFormat, Claims, EvidenceInput, FormatResult } from './formats/types.js';
+export * from './policy/index.js';
+export * from './verify/index.js';

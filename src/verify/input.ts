@@ -1,0 +1,69 @@
+/**
+ * Evidence decoding: bytes (PEM bundle, DER certificate, DER or PEM CSR) → EvidenceInput.
+ * Strict and bounded: size limit, certificate count limit, known PEM labels only.
+ *
+ * @example
+ * const input = decodeEvidence(fs.readFileSync('attestation.pem'));
+ */
+import { fail } from '../core/errors.js';
+import { decodePem, isPem } from '../core/pem.js';
+import type { EvidenceInput } from '../formats/types.js';
+import { type Certificate, parseCertificate } from '../pki/certificate.js';
+import { isCsr, type ParsedCsr, parseCsr } from '../pki/csr.js';
+
+export const EVIDENCE_LIMITS = {
+  /** Largest evidence accepted, in bytes. */
+  maxBytes: 256 * 1024,
+  /** Most certificates in one evidence bundle. */
+  maxCertificates: 16,
+} as const;
+
+const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE']);
+const CSR_LABELS = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
+
+/** Decode evidence bytes. Throws ProvenanceError (input codes) when nothing usable is found. */
+export function decodeEvidence(bytes: Uint8Array): EvidenceInput {
+  if (bytes.length > EVIDENCE_LIMITS.maxBytes) {
+    fail('INPUT_TOO_LARGE', `evidence of ${bytes.length} bytes exceeds ${EVIDENCE_LIMITS.maxBytes}`, {
+      size: bytes.length,
+      limit: EVIDENCE_LIMITS.maxBytes,
+    });
+  }
+  if (bytes.length === 0) fail('INPUT_UNRECOGNIZED', 'the evidence is empty');
+  if (isPem(bytes)) {
+    const blocks = decodePem(Buffer.from(bytes).toString('latin1'), EVIDENCE_LIMITS.maxCertificates + 1);
+    const certificates: Certificate[] = [];
+    let csr: ParsedCsr | null = null;
+    for (const block of blocks) {
+      if (CERT_LABELS.has(block.label)) certificates.push(parseCertificate(block.der));
+      else if (CSR_LABELS.has(block.label)) {
+        if (csr) fail('INPUT_UNRECOGNIZED', 'more than one certification request in the evidence');
+        csr = parseCsr(block.der);
+      } else {
+        fail(
+          'INPUT_UNRECOGNIZED',
+          `PEM block "${block.label}" is not evidence (expected CERTIFICATE or CERTIFICATE REQUEST)`,
+          {
+            label: block.label,
+          },
+        );
+      }
+    }
+    checkCount(certificates.length);
+    if (csr) return { kind: 'csr', csr, certificates };
+    if (certificates.length === 0)
+      fail('INPUT_UNRECOGNIZED', 'no certificate or certification request in the PEM input');
+    return { kind: 'certificates', certificates };
+  }
+  if (bytes[0] !== 0x30) fail('INPUT_UNRECOGNIZED', 'the evidence is neither PEM nor a DER SEQUENCE');
+  if (isCsr(bytes)) return { kind: 'csr', csr: parseCsr(bytes), certificates: [] };
+  return { kind: 'certificates', certificates: [parseCertificate(bytes)] };
+}
+
+function checkCount(n: number): void {
+  if (n > EVIDENCE_LIMITS.maxCertificates) {
+    fail('DER_LIMIT_EXCEEDED', `more than ${EVIDENCE_LIMITS.maxCertificates} certificates in the evidence`, {
+      limit: EVIDENCE_LIMITS.maxCertificates,
+    });
+  }
+}

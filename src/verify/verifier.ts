@@ -1,0 +1,337 @@
+/**
+ * The verification pipeline: evidence → format checks → path validation against the anchors
+ * scoped to that format → policy → Verdict. Every stage is a pure function of its inputs and
+ * the injected dependencies (policy, clock, key cache); nothing reads global state.
+ *
+ * `verify` never throws for bad evidence: it returns a rejecting Verdict whose `code` is the
+ * first reason and whose `findings` list every check that ran. It throws only for misuse
+ * (a TypeError naming the option).
+ *
+ * @example
+ * const verifier = createVerifier({ policy: loadPolicyFile('policy.yaml') });
+ * const verdict = verifier.verify(decodeEvidence(bytes), { nonce });
+ * if (!verdict.accepted) console.log(verdict.code, verdict.message);
+ */
+
+import { sha256Hex } from '../core/bytes.js';
+import { type Clock, systemClock } from '../core/clock.js';
+import { type ErrorCode, isProvenanceError } from '../core/errors.js';
+import { DEFAULT_FORMATS, detectFormat } from '../formats/registry.js';
+import type {
+  AttestationFormat,
+  Claims,
+  EvidenceInput,
+  FormatResult,
+  QuirkReport,
+} from '../formats/types.js';
+import { anchorsForFormat } from '../pki/anchor.js';
+import type { Certificate } from '../pki/certificate.js';
+import { KeyCache } from '../pki/keys.js';
+import { type ValidatedPath, validatePath } from '../pki/path.js';
+import { evaluatePolicy, type Policy } from '../policy/index.js';
+import type { Finding, PathEntry } from '../policy/types.js';
+import { decodeEvidence } from './input.js';
+
+/** A path entry as reported (JSON-safe: no key bytes). */
+export type VerdictPathEntry = Omit<PathEntry, 'spki'>;
+
+export interface Verdict {
+  readonly accepted: boolean;
+  /** 'ACCEPTED', or the first reason for rejection. */
+  readonly code: 'ACCEPTED' | ErrorCode;
+  /** One sentence a person can act on. */
+  readonly message: string;
+  readonly format: string | null;
+  /** Attested key → … → anchor, when the path validated; empty otherwise. */
+  readonly path: readonly VerdictPathEntry[];
+  readonly claims: Claims | null;
+  readonly matchedRule: string | null;
+  readonly level: number | null;
+  /** How freshness was established: the verifier's nonce in the evidence, CSR possession only, or none. */
+  readonly freshness: 'nonce' | 'possession' | 'none';
+  readonly quirks: readonly QuirkReport[];
+  readonly findings: readonly Finding[];
+  readonly policyDigest: string;
+  /** The instant the evidence was evaluated at (the clock, or `at` when pinned). */
+  readonly evaluatedAt: string;
+}
+
+export interface VerifierOptions {
+  readonly policy: Policy;
+  readonly formats?: readonly AttestationFormat[];
+  readonly clock?: Clock;
+  /** Decoded public keys, reused across verifications. One per verifier by default. */
+  readonly keyCache?: KeyCache;
+}
+
+export interface Expectations {
+  /** The challenge the relying party issued for this evidence. */
+  readonly nonce?: Uint8Array;
+  /** Verify at this instant (ms) instead of the clock: for recorded evidence. */
+  readonly at?: number;
+}
+
+export interface Verifier {
+  /** Verify decoded evidence. */
+  verify(input: EvidenceInput, expectations?: Expectations): Verdict;
+  /** Decode and verify raw bytes; a decoding failure becomes a rejecting verdict. */
+  verifyBytes(bytes: Uint8Array, expectations?: Expectations): Verdict;
+}
+
+/** Build a verifier bound to a policy. */
+export function createVerifier(options: VerifierOptions): Verifier {
+  if (!options || typeof options !== 'object' || !options.policy)
+    throw new TypeError('createVerifier: options.policy is required');
+  const formats = options.formats ?? DEFAULT_FORMATS;
+  const clock = options.clock ?? systemClock;
+  const cache = options.keyCache ?? new KeyCache();
+  const { policy } = options;
+
+  function verify(input: EvidenceInput, expectations: Expectations = {}): Verdict {
+    const at = expectations.at ?? clock();
+    const findings: Finding[] = [];
+    const base = { policyDigest: policy.digest, evaluatedAt: new Date(at).toISOString() };
+    const reject = (
+      code: ErrorCode,
+      message: string,
+      extra: Partial<Omit<Verdict, 'accepted' | 'code' | 'message' | 'findings'>> = {},
+    ): Verdict => ({
+      accepted: false,
+      code,
+      message,
+      format: null,
+      path: [],
+      claims: null,
+      matchedRule: null,
+      level: null,
+      freshness: 'none',
+      quirks: [],
+      ...extra,
+      findings,
+      ...base,
+    });
+
+    // 1. Which format is this?
+    const format = detectFormat(formats, input);
+    if (!format) {
+      findings.push({
+        check: 'format.detect',
+        ok: false,
+        code: 'ATTESTATION_MISSING',
+        message: 'no known attestation format in the evidence',
+      });
+      return reject('ATTESTATION_MISSING', 'The evidence carries no attestation that Provenance can verify.');
+    }
+    findings.push({ check: 'format.detect', ok: true, message: `evidence format: ${format.id}` });
+
+    // 2. The format's own checks: statement, nonce binding, key binding.
+    let result: FormatResult;
+    try {
+      result = format.verify(
+        input,
+        expectations.nonce === undefined ? {} : { expectedNonce: expectations.nonce },
+      );
+    } catch (err) {
+      const e = asError(err);
+      findings.push({
+        check: 'format.verify',
+        ok: false,
+        code: e.code,
+        message: e.message,
+        detail: e.details,
+      });
+      return reject(e.code, e.message, { format: format.id });
+    }
+    findings.push(...formatFindings(result, expectations));
+
+    // 3. Certification path to an anchor that may vouch for this format.
+    const anchors = anchorsForFormat(policy.anchors, format.id);
+    if (anchors.length === 0) {
+      const message = `no trust anchor is configured for format "${format.id}": failing closed`;
+      findings.push({ check: 'path', ok: false, code: 'TRUST_NO_ANCHORS', message });
+      return reject('TRUST_NO_ANCHORS', message, {
+        format: format.id,
+        claims: result.claims,
+        freshness: result.freshnessKind,
+      });
+    }
+    let validated: ValidatedPath;
+    try {
+      const [leaf, ...pool] = result.signerChain;
+      validated = validatePath(leaf!, { anchors, intermediates: pool, time: at, cache });
+    } catch (err) {
+      const e = asError(err);
+      findings.push({ check: 'path', ok: false, code: e.code, message: e.message, detail: e.details });
+      return reject(e.code, e.message, {
+        format: format.id,
+        claims: result.claims,
+        freshness: result.freshnessKind,
+      });
+    }
+    const path = pathEntries(result, validated);
+    findings.push({
+      check: 'path',
+      ok: true,
+      message: `path of ${path.length} entries validated to anchor "${validated.anchor.id}"`,
+      detail: { anchor: validated.anchor.id, anchorSpkiSha256: validated.anchor.spkiSha256 },
+    });
+    const quirks = [...result.quirks, ...validated.quirks];
+    for (const q of quirks) {
+      findings.push({
+        check: 'quirk',
+        ok: true,
+        severity: 'warning',
+        message: `accepted quirk ${q.id}: ${q.detail}`,
+        ...(q.position === undefined ? {} : { position: q.position }),
+      });
+    }
+
+    // 4. Policy: deny, requirements, allow rules.
+    const decision = evaluatePolicy(policy, {
+      format: format.id,
+      path,
+      claims: result.claims,
+      freshness: result.freshnessKind,
+      anchorId: validated.anchor.id,
+    });
+    findings.push(...decision.findings);
+    const reported: VerdictPathEntry[] = (decision.path ?? path).map(({ spki: _spki, ...entry }) => entry);
+    const common = {
+      format: format.id,
+      path: reported,
+      claims: result.claims,
+      matchedRule: decision.matchedRule ?? null,
+      level: decision.level ?? null,
+      freshness: result.freshnessKind,
+      quirks,
+    };
+    if (!decision.accepted) {
+      const failed = decision.findings.find((f) => !f.ok && f.code === decision.code);
+      return reject(decision.code as ErrorCode, failed?.message ?? 'rejected by policy', common);
+    }
+    return {
+      accepted: true,
+      code: 'ACCEPTED',
+      message: decision.matchedRule
+        ? `Accepted: the path contains an entry allowed by rule "${decision.matchedRule}".`
+        : 'Accepted: the path validates to a trusted anchor and the policy has no allow rules.',
+      ...common,
+      findings,
+      ...base,
+    };
+  }
+
+  function verifyBytes(bytes: Uint8Array, expectations: Expectations = {}): Verdict {
+    let input: EvidenceInput;
+    try {
+      input = decodeEvidence(bytes);
+    } catch (err) {
+      const e = asError(err);
+      const at = expectations.at ?? clock();
+      return {
+        accepted: false,
+        code: e.code,
+        message: e.message,
+        format: null,
+        path: [],
+        claims: null,
+        matchedRule: null,
+        level: null,
+        freshness: 'none',
+        quirks: [],
+        findings: [{ check: 'decode', ok: false, code: e.code, message: e.message, detail: e.details }],
+        policyDigest: policy.digest,
+        evaluatedAt: new Date(at).toISOString(),
+      };
+    }
+    return verify(input, expectations);
+  }
+
+  return { verify, verifyBytes };
+}
+
+/** Normalise anything thrown inside a stage: ProvenanceErrors keep their code; bugs become INTERNAL. */
+function asError(err: unknown): { code: ErrorCode; message: string; details: Record<string, unknown> } {
+  if (isProvenanceError(err)) return { code: err.code, message: err.message, details: err.details };
+  return {
+    code: 'INTERNAL',
+    message: `internal error: ${(err as Error)?.message ?? String(err)}`,
+    details: {},
+  };
+}
+
+function formatFindings(result: FormatResult, expectations: Expectations): Finding[] {
+  const out: Finding[] = [
+    {
+      check: 'format.statement',
+      ok: true,
+      message: `${result.format} statement decoded; attested key ${sha256Hex(result.attestedKey).slice(0, 16)}…`,
+    },
+  ];
+  if (expectations.nonce !== undefined)
+    out.push({ check: 'nonce', ok: true, message: 'the evidence nonce equals the expected challenge' });
+  else if (result.freshness) {
+    out.push({
+      check: 'nonce',
+      ok: true,
+      severity: 'warning',
+      message: 'the evidence carries a nonce but no expected nonce was given: not checked',
+    });
+  } else {
+    out.push({
+      check: 'nonce',
+      ok: true,
+      severity: 'warning',
+      message: 'the evidence carries no nonce and none was expected',
+    });
+  }
+  if (result.csrVerified) {
+    out.push({ check: 'csr.key', ok: true, message: 'the CSR key is the attested key' });
+    out.push({
+      check: 'csr.signature',
+      ok: true,
+      message: 'the CSR is signed by the attested key (proof of possession)',
+    });
+  }
+  return out;
+}
+
+/** Attested key first, then each certificate up to the anchor. */
+function pathEntries(result: FormatResult, validated: ValidatedPath): PathEntry[] {
+  const certs: readonly Certificate[] = validated.certificates;
+  const entries: PathEntry[] = [];
+  const startsWithKeyCert =
+    result.attestationCertificate !== undefined && certs[0] === result.attestationCertificate;
+  if (!startsWithKeyCert) {
+    entries.push({
+      position: 0,
+      role: 'attested-key',
+      subject: null,
+      spkiSha256: sha256Hex(result.attestedKey),
+      spki: result.attestedKey,
+    });
+  }
+  const last = certs.length - 1;
+  certs.forEach((c, i) => {
+    const position = entries.length;
+    const isAnchor = i === last;
+    const role: PathEntry['role'] =
+      position === 0
+        ? 'attested-key'
+        : position === 1
+          ? 'attestation-key'
+          : isAnchor && c.selfIssued
+            ? 'root'
+            : 'intermediate';
+    entries.push({
+      position,
+      role,
+      subject: c.subject.text || null,
+      spkiSha256: c.spkiSha256,
+      spki: c.spki,
+      certificateSha256: c.fingerprintSha256,
+      ...(isAnchor ? { anchor: validated.anchor.id } : {}),
+    });
+  });
+  return entries;
+}
