@@ -362,9 +362,9 @@ export function readString(buf: Uint8Array, tlv: Tlv, what = 'string'): string {
   const v = contentOf(buf, tlv);
   switch (tlv.tagNumber) {
     case 0x0c: {
-      // UTF8String: must be valid UTF-8.
+      // UTF8String: must be valid UTF-8. ignoreBOM keeps a leading U+FEFF: it is content here.
       try {
-        return new TextDecoder('utf-8', { fatal: true }).decode(v);
+        return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(v);
       } catch {
         return fail('DER_MALFORMED', `${what}: invalid UTF-8`, { offset: tlv.start });
       }

@@ -469,6 +469,11 @@ describe('string types and their repertoires (X.680 §41)', () => {
     expect(outcome(() => str(0x0c, h('ed a0 80')))).toBe('DER_MALFORMED');
   });
 
+  it('keeps a leading U+FEFF in UTF8String instead of dropping it as a byte-order mark', () => {
+    expect(str(0x0c, h('ef bb bf 41'))).toBe('\ufeffA');
+    expect(str(0x0c, h('41 ef bb bf'))).toBe('A\ufeff');
+  });
+
   it("accepts PrintableString's repertoire only", () => {
     const all = "ABCXYZabcxyz0189 '()+,-./:=?";
     expect(str(0x13, ascii(all))).toBe(all);
