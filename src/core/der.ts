@@ -383,11 +383,17 @@ export function readString(buf: Uint8Array, tlv: Tlv, what = 'string'): string {
           fail('DER_MALFORMED', `${what}: invalid NumericString`, { offset: tlv.start });
       }
       return latin1(v);
-    case 0x16: // IA5String
-    case 0x1a: // VisibleString
+    case 0x16: // IA5String: all of ASCII, controls included
       for (const b of v) {
-        if (b > 0x7f)
-          fail('DER_MALFORMED', `${what}: non-ASCII in IA5String/VisibleString`, { offset: tlv.start });
+        if (b > 0x7f) fail('DER_MALFORMED', `${what}: non-ASCII in IA5String`, { offset: tlv.start });
+      }
+      return latin1(v);
+    case 0x1a: // VisibleString (X.680 §41, Table 8): printing characters and space, no controls
+      for (const b of v) {
+        if (b < 0x20 || b > 0x7e)
+          fail('DER_MALFORMED', `${what}: character 0x${b.toString(16)} not allowed in VisibleString`, {
+            offset: tlv.start,
+          });
       }
       return latin1(v);
     case 0x14: // TeletexString: treated as Latin-1, as most implementations do.

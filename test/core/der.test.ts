@@ -492,6 +492,14 @@ describe('string types and their repertoires (X.680 §41)', () => {
     expect(outcome(() => str(0x16, h('41 80')))).toBe('DER_MALFORMED');
   });
 
+  it('accepts only printing characters and space in VisibleString', () => {
+    expect(str(0x1a, ascii(' Policy ~text!'))).toBe(' Policy ~text!');
+    for (const bad of [h('0a'), h('00'), h('1f'), h('7f'), h('80')]) {
+      expect(outcome(() => str(0x1a, bad))).toBe('DER_MALFORMED');
+    }
+    expect(str(0x16, h('0a 00 7f'))).toBe('\n\u0000\u007f');
+  });
+
   it('reads TeletexString as Latin-1', () => {
     expect(str(0x14, h('5a fc 72 69 63 68'))).toBe('Zürich');
   });
