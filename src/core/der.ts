@@ -103,6 +103,10 @@ export function readTlv(buf: Uint8Array, pos: number, limit: number = buf.length
     }
     if (tagNumber < 31) fail('DER_MALFORMED', 'high tag number form used for a low tag', { offset: start });
   }
+  // Universal 0 is reserved for the end-of-contents octets of indefinite lengths (X.690 §8.1.5),
+  // which DER never uses (§10.1): no DER value carries this tag.
+  if (tagClass === 0 && tagNumber === 0)
+    fail('DER_MALFORMED', 'end-of-contents octets are not DER', { offset: start });
   if (pos >= limit) fail('DER_TRUNCATED', 'length octets missing', { offset: pos });
   let length = buf[pos++]!;
   if (length & 0x80) {

@@ -143,6 +143,13 @@ describe('readTlv: identifier and length octets (X.690 §8.1)', () => {
     expect(readTlv(buf, 0, 99).end).toBe(5);
   });
 
+  it('rejects universal tag 0, the end-of-contents marker of indefinite lengths (§8.1.5)', () => {
+    expect(outcome(() => readTlv(h('00 00'), 0))).toBe('DER_MALFORMED');
+    expect(outcome(() => readTlv(h('20 00'), 0))).toBe('DER_MALFORMED');
+    expect(outcome(() => walkDer(h('30 04 05 00 00 00')))).toBe('DER_MALFORMED');
+    expect(readTlv(h('80 00'), 0).tagClass).toBe(2);
+  });
+
   it('rejects a primitive SEQUENCE or SET', () => {
     expect(outcome(() => readTlv(h('10 00'), 0))).toBe('DER_MALFORMED');
     expect(outcome(() => readTlv(h('11 00'), 0))).toBe('DER_MALFORMED');
