@@ -287,11 +287,14 @@ function parseCertificateUnchecked(der: Uint8Array): Certificate {
   let seenUnique = 0;
   for (; i < f.length; i++) {
     const t = f[i]!;
-    if ((t.tag === 0x81 || t.tag === 0xa1) && seenUnique < 1 && extensions.length === 0) {
+    // UniqueIdentifier ::= BIT STRING under [1]/[2] IMPLICIT: primitive in DER (X.690 §10.2).
+    if (t.tag === 0x81 && seenUnique < 1 && extensions.length === 0) {
       if (version < 2) fail('CERT_MALFORMED', 'issuerUniqueID in a v1 certificate');
+      readBitString(der, t, 'issuerUniqueID', 0x81);
       seenUnique = 1;
-    } else if ((t.tag === 0x82 || t.tag === 0xa2) && seenUnique < 2 && extensions.length === 0) {
+    } else if (t.tag === 0x82 && seenUnique < 2 && extensions.length === 0) {
       if (version < 2) fail('CERT_MALFORMED', 'subjectUniqueID in a v1 certificate');
+      readBitString(der, t, 'subjectUniqueID', 0x82);
       seenUnique = 2;
     } else if (t.tag === 0xa3 && extensions.length === 0) {
       if (version !== 3) fail('CERT_MALFORMED', 'extensions in a certificate that is not v3');

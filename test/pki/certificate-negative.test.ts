@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../src/core/bytes.js';
 import { walkDer } from '../../src/core/der.js';
-import { concat, der } from '../../src/core/der-writer.js';
+import { concat, der, tlv } from '../../src/core/der-writer.js';
 import { ProvenanceError } from '../../src/core/errors.js';
 import { OID } from '../../src/core/oids.js';
 import { MAX_CERTIFICATE_BYTES, parseCertificate } from '../../src/pki/certificate.js';
@@ -189,6 +189,15 @@ describe('certificate negative catalogue', () => {
       expect(parse(build({ uniqueIds: [ids[1]!, ids[0]!] }))).toBe('CERT_MALFORMED');
       const ext = der.explicit(3, der.seq(basicConstraints(true)));
       expect(parse(build({ extensionsField: concat([ext, ids[0]!]) }))).toBe('CERT_MALFORMED');
+    });
+
+    it('rejects unique identifiers that are not a primitive DER BIT STRING (X.690 §10.2)', () => {
+      const constructed = tlv(0xa1, der.bitString(h('ab')));
+      expect(parse(build({ uniqueIds: [constructed] }))).toBe('CERT_MALFORMED');
+      expect(parse(build({ uniqueIds: [tlv(0xa2, der.bitString(h('ab')))] }))).toBe('CERT_MALFORMED');
+      expect(parse(build({ uniqueIds: [h('81 00')] }))).toBe('CERT_MALFORMED');
+      expect(parse(build({ uniqueIds: [h('82 02 08 00')] }))).toBe('CERT_MALFORMED');
+      expect(parse(build({ uniqueIds: [h('81 02 01 01')] }))).toBe('CERT_MALFORMED');
     });
 
     it('rejects a TBSCertificate with missing or surplus fields', () => {
