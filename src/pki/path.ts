@@ -358,12 +358,22 @@ interface Facts {
   names: ConstrainedNames | null;
 }
 
-/** Failure ranking: a path that got further gives the more useful error. */
+/**
+ * Failure ranking: the error worth reporting comes from the candidate path whose
+ * signature-verified prefix got furthest. At equal depth a defect of a verified certificate
+ * (expired, not a CA) says more than a link that does not verify, and a path that reached an
+ * anchor beats every partial one.
+ */
 const SCORE = {
+  /** Nothing issued the certificate at `pos`. */
   deadEnd: (pos: number) => pos * 4,
-  depthLimit: (pos: number) => (pos + 1) * 4,
-  badSignature: (pos: number) => (pos + 1) * 4 + 1,
-  badIssuer: (pos: number) => pos * 4 + 2,
+  /** A candidate issuer of the certificate at `pos` did not sign it. */
+  badSignature: (pos: number) => pos * 4 + 1,
+  /** The verified issuer at `p` failed its own checks. */
+  badIssuer: (p: number) => p * 4 + 2,
+  /** The path could not grow past `pos` within maxDepth. */
+  depthLimit: (pos: number) => pos * 4 + 3,
+  /** A path of `n` certificates reached an anchor and failed a whole-path check. */
   complete: (n: number) => 1000 + n * 4 + 3,
 };
 
