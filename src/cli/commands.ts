@@ -3,14 +3,21 @@
  */
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
+import { registerDemo } from './demo.js';
 import { registerMakerCommands } from './maker.js';
 import { registerPolicy } from './policy.js';
 import { registerTokenCommands } from './token.js';
 import { registerVerify } from './verify.js';
 
-export function registerCommands(program: Command, ctx: CliContext): void {
+/** `run` executes a whole command line in-process (the demo narrates real commands with it). */
+export function registerCommands(
+  program: Command,
+  ctx: CliContext,
+  run: (argv: string[], ctx: CliContext) => Promise<number>,
+): void {
   registerVerify(program, ctx);
   registerMakerCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerPolicy(program, ctx);
+  registerDemo(program, ctx, run);
 }

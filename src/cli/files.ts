@@ -2,7 +2,9 @@
  * File helpers shared by CLI commands: read with a clear IO_ERROR, parse hex options.
  */
 import { readFileSync } from 'node:fs';
+import { fromHex } from '../core/bytes.js';
 import { fail, ProvenanceError } from '../core/errors.js';
+import { PROVENANCE_NONCE_BYTES } from '../formats/provenance/extension.js';
 
 /** Read a file or throw IO_ERROR naming it (exit code 2 in the CLI). */
 export function readInputFile(path: string, what = 'file'): Uint8Array {
@@ -14,14 +16,16 @@ export function readInputFile(path: string, what = 'file'): Uint8Array {
   }
 }
 
-/** A nonce given as hex on the command line: 8..64 bytes. */
-export function parseNonceOption(hex: string, option = '--nonce'): Uint8Array {
-  if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length % 2 !== 0)
-    fail('USAGE', `${option} must be hex (an even number of 0-9a-f digits)`);
-  const bytes = new Uint8Array(Buffer.from(hex, 'hex'));
-  if (bytes.length < 8 || bytes.length > 64)
-    fail('USAGE', `${option} must be 8 to 64 bytes (16 to 128 hex digits), got ${bytes.length}`);
-  return bytes;
+/** --nonce: hex of 8 to 64 bytes (the bounds of the native format's nonce), else USAGE. */
+export function parseNonceHex(hex: string, option = '--nonce'): Uint8Array {
+  const nonce = fromHex(hex, option);
+  if (nonce.length < PROVENANCE_NONCE_BYTES.min || nonce.length > PROVENANCE_NONCE_BYTES.max) {
+    fail(
+      'USAGE',
+      `${option} must be ${PROVENANCE_NONCE_BYTES.min} to ${PROVENANCE_NONCE_BYTES.max} bytes (${2 * PROVENANCE_NONCE_BYTES.min} to ${2 * PROVENANCE_NONCE_BYTES.max} hex digits), got ${nonce.length}`,
+    );
+  }
+  return nonce;
 }
 
 /** An ISO 8601 instant for --at. */

@@ -22,7 +22,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.out(s), writeErr: (s) => ctx.err(s) })
     .showHelpAfterError('(run with --help for usage)');
-  registerCommands(program, ctx);
+  registerCommands(program, ctx, main);
   return program;
 }
 

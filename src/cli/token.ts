@@ -4,15 +4,15 @@
  * with a warning.
  */
 import { type Command, Option } from 'commander';
-import { fromHex, sha256Hex } from '../core/bytes.js';
+import { sha256Hex } from '../core/bytes.js';
 import { fail } from '../core/errors.js';
 import { encodePem } from '../core/pem.js';
 import type { KeyInfo, PinPolicy, TouchPolicy } from '../token/attester.js';
-import { MAX_NONCE_BYTES, MIN_NONCE_BYTES } from '../token/software/certificate-of-provenance.js';
 import { nodeFileAccess } from '../token/software/file-access.js';
 import { KEY_ALGORITHMS } from '../token/software/key-algorithms.js';
 import { SoftwareToken } from '../token/software/token.js';
 import { type CliContext, warn } from './context.js';
+import { parseNonceHex } from './files.js';
 
 /** The PIN a token ships with when the maker gives none (a demo convenience, never a secret). */
 export const DEFAULT_PIN = '123456';
@@ -24,17 +24,6 @@ export function resolvePin(option: string | undefined, ctx: CliContext): string 
   if (env !== undefined && env !== '') return env;
   warn(ctx, `no PIN given (--pin or PROVENANCE_PIN): using the default PIN ${DEFAULT_PIN}`);
   return DEFAULT_PIN;
-}
-
-/** --nonce: hex of 8 to 64 bytes, else USAGE. */
-export function parseNonceHex(hex: string): Uint8Array {
-  const nonce = fromHex(hex, '--nonce');
-  if (nonce.length < MIN_NONCE_BYTES || nonce.length > MAX_NONCE_BYTES)
-    fail(
-      'USAGE',
-      `--nonce must be ${MIN_NONCE_BYTES} to ${MAX_NONCE_BYTES} bytes (${2 * MIN_NONCE_BYTES} to ${2 * MAX_NONCE_BYTES} hex digits), got ${nonce.length}`,
-    );
-  return nonce;
 }
 
 /** `sha256:` and the first 16 hex digits of the SPKI SHA-256, for summaries. */

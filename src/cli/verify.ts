@@ -11,7 +11,7 @@ import { type AllowOption, loadPolicyFile, type Policy, policyFromOptions } from
 import { decodeEvidence } from '../verify/input.js';
 import { createVerifier } from '../verify/verifier.js';
 import { type CliContext, CliExit, EXIT } from './context.js';
-import { parseNonceOption, parseTimeOption, readInputFile } from './files.js';
+import { parseNonceHex, parseTimeOption, readInputFile } from './files.js';
 import { renderVerdict } from './render-verdict.js';
 
 interface VerifyOptions {
@@ -49,7 +49,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     )
     .action((file: string, options: VerifyOptions) => {
       const policy = buildPolicy(options);
-      const nonce = options.nonce === undefined ? undefined : parseNonceOption(options.nonce);
+      const nonce = options.nonce === undefined ? undefined : parseNonceHex(options.nonce);
       const at = options.at === undefined ? undefined : parseTimeOption(options.at);
       const input = decodeEvidence(readInputFile(file, 'evidence'));
       const verifier = createVerifier({ policy, clock: ctx.clock });

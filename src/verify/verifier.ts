@@ -213,8 +213,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       accepted: true,
       code: 'ACCEPTED',
       message: decision.matchedRule
-        ? `Accepted: the path contains an entry allowed by rule "${decision.matchedRule}".`
-        : 'Accepted: the path validates to a trusted anchor and the policy has no allow rules.',
+        ? `the path contains an entry allowed by rule "${decision.matchedRule}"`
+        : 'the path validates to a trusted anchor and the policy has no allow rules',
       ...common,
       findings,
       ...base,
