@@ -86,12 +86,17 @@ export class NameMatcher {
   }
 }
 
+const SIMPLE_ASCII = /^[\x21-\x7e]+(?: [\x21-\x7e]+)*$/;
+
 /**
  * RFC 4518 §2 in the subset that matters for certificate names: case folding, NFKC, and
  * insignificant-space handling (runs of white space become one space; ends are trimmed).
  * Non-string values ('#…' hex, RFC 4514 §2.4) never reach this function.
  */
 export function prepareString(value: string): string {
+  // Printable ASCII words separated by single spaces (nearly every real name): NFKC is the
+  // identity and there is no space to fold, so lower-casing is the whole preparation.
+  if (SIMPLE_ASCII.test(value)) return value.toLowerCase();
   return value
     .normalize('NFKC')
     .toLowerCase()

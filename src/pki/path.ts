@@ -426,10 +426,12 @@ class PathSearch {
     let tried = 0;
 
     // A leaf that is itself an anchor (same key and name): the path is the leaf alone.
+    const leafAnchors = new Set<TrustAnchor>();
     if (pos === 0) {
       for (const a of this.o.anchors) {
         if (sameBytes(a.spki, child.spki) && this.matcher.matches(a.subject, child.subject)) {
           tried++;
+          leafAnchors.add(a);
           const r = this.complete(a, true);
           if (r) return r;
         }
@@ -438,6 +440,7 @@ class PathSearch {
 
     // Anchors first: the shortest path is the one to prefer (RFC 4158 §3.5).
     for (const [anchor, index] of this.anchorCandidates(child)) {
+      if (leafAnchors.has(anchor)) continue;
       tried++;
       this.tick();
       const bad = this.verifyEdge(child, pos, anchor.spki, `a${index}`, anchor.subject.text);
@@ -504,18 +507,19 @@ class PathSearch {
       return null;
     };
     try {
+      // The key that verified the last signature is the anchor's own: the key policy applies
+      // to it whether or not the anchor has a certificate (the same check, memoised, when it has).
+      const keyProblem = this.keyCheck(anchor.spki);
+      if (keyProblem) {
+        return reject({
+          ...keyProblem,
+          position: n,
+          cert: null,
+          details: { ...keyProblem.details, spkiSha256: anchor.spkiSha256 },
+        });
+      }
       const ac = leafIsAnchor ? null : anchor.certificate;
-      if (ac === null) {
-        // A key-only anchor: only its key can be checked.
-        const keyProblem = this.keyCheck(anchor.spki);
-        if (keyProblem)
-          return reject({
-            ...keyProblem,
-            position: n,
-            cert: null,
-            details: { ...keyProblem.details, spkiSha256: anchor.spkiSha256 },
-          });
-      } else {
+      if (ac !== null) {
         const fatal =
           this.admit(this.violations(ac, n, 'anchor')) ?? this.admit(this.constraintViolations(ac, n));
         if (fatal) return reject(fatal);
