@@ -42,8 +42,10 @@ export interface LimboTestcase {
   readonly crls?: readonly string[];
 }
 
+/** A testcase result in x509-limbo's vocabulary. */
 export type LimboResult = 'SUCCESS' | 'FAILURE' | 'SKIPPED';
 
+/** What happened to one testcase. */
 export interface LimboOutcome {
   readonly id: string;
   readonly expected: 'SUCCESS' | 'FAILURE';
@@ -55,6 +57,7 @@ export interface LimboOutcome {
   readonly elapsedMs: number;
 }
 
+/** Settings shared by every testcase of a run. */
 export interface LimboRunOptions {
   /** Time for testcases without validation_time (ms). */
   readonly now: number;
@@ -115,6 +118,7 @@ export function loadLimboFile(path: string): LimboTestcase[] {
   return doc.testcases as LimboTestcase[];
 }
 
+/** One row of testcase-groups.tsv. */
 export interface GroupEntry {
   readonly group: string;
   readonly expected: string;
@@ -230,6 +234,7 @@ export function runLimboCase(tc: LimboTestcase, options: LimboRunOptions): Limbo
   }
 }
 
+/** Counts for one relevance group. */
 export interface GroupSummary {
   readonly group: string;
   readonly total: number;

@@ -34,6 +34,7 @@ import {
 import { fail } from '../core/errors.js';
 import { type Name, parseName } from './certificate.js';
 
+/** One decoded GeneralName; IA5String forms as text, the rest as their parts or encoding. */
 export type GeneralName =
   | { readonly type: 'otherName'; readonly typeId: string; readonly der: Uint8Array }
   | { readonly type: 'rfc822Name'; readonly value: string }
@@ -45,6 +46,7 @@ export type GeneralName =
   | { readonly type: 'iPAddress'; readonly bytes: Uint8Array }
   | { readonly type: 'registeredID'; readonly oid: string };
 
+/** The name form of a GeneralName ('dNSName', 'iPAddress', ...). */
 export type GeneralNameType = GeneralName['type'];
 
 /** Upper bound on names in one GeneralNames value (real certificates carry a handful). */

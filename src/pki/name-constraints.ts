@@ -42,6 +42,7 @@ import {
 } from './general-names.js';
 import type { NameMatcher } from './name-match.js';
 
+/** A decoded NameConstraints extension. */
 export interface NameConstraints {
   /** Permitted subtree bases, or null when the field is absent. */
   readonly permitted: readonly GeneralName[] | null;
@@ -57,6 +58,7 @@ export interface NameConstraints {
 /** Upper bound on name × subtree comparisons for one certificate against one CA (the nc-dos cases). */
 export const MAX_NAME_CONSTRAINT_WORK = 1 << 16;
 
+/** How strictly parseNameConstraints reads subtree bases. */
 export interface ParseNameConstraintsOptions {
   /**
    * Refuse a malformed subtree base with EXTENSION_MALFORMED, and dNSName constraints with a

@@ -24,6 +24,7 @@ import {
 /** The role a certificate plays in the path being checked. */
 export type PathRole = 'leaf' | 'issuer' | 'anchor';
 
+/** One broken profile rule, with the error code it maps to. */
 export interface ProfileViolation {
   readonly code: ErrorCode;
   readonly message: string;

@@ -137,6 +137,7 @@ export interface PathQuirkReport {
  */
 export type PathProfile = 'default' | 'strict';
 
+/** Inputs of validatePath; only anchors, intermediates and time are required. */
 export interface PathValidationOptions {
   /** Trust anchors, already scoped to the evidence format. Empty: TRUST_NO_ANCHORS. */
   readonly anchors: readonly TrustAnchor[];

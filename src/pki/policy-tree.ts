@@ -28,11 +28,13 @@ import { OID } from '../core/oids.js';
 
 const ANY_POLICY = OID.anyPolicy;
 
+/** One policyMappings pair (RFC 5280 §4.2.1.5). */
 export interface PolicyMapping {
   readonly issuerDomainPolicy: string;
   readonly subjectDomainPolicy: string;
 }
 
+/** A decoded policyConstraints extension (RFC 5280 §4.2.1.11); null for an absent field. */
 export interface PolicyConstraints {
   readonly requireExplicitPolicy: number | null;
   readonly inhibitPolicyMapping: number | null;
@@ -140,6 +142,7 @@ export interface PolicyProcessingOptions {
   readonly inhibitAnyPolicy?: boolean;
 }
 
+/** The result of processPolicies: the valid policies, or why the path fails. */
 export type PolicyOutcome =
   | {
       readonly ok: true;

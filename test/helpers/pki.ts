@@ -18,6 +18,7 @@ import {
   parseCertificate,
 } from '../../src/pki/certificate.js';
 
+/** A key pair for tests: the private KeyObject and the public SPKI DER. */
 export interface TestKey {
   readonly privateKey: KeyObject;
   /** DER SubjectPublicKeyInfo. */
@@ -46,6 +47,7 @@ export interface TestCert {
   readonly keyId: Uint8Array;
 }
 
+/** An extra extension to write as given. */
 export interface ExtensionSpec {
   readonly oid: string;
   readonly critical?: boolean;
@@ -53,6 +55,7 @@ export interface ExtensionSpec {
   readonly value: Uint8Array;
 }
 
+/** What `issue` should build; every field but subject and key is optional. */
 export interface CertSpec {
   /** CN of the subject, or a full Name DER. */
   readonly subject: string | Uint8Array;
