@@ -199,6 +199,8 @@ export const PATH_LIMITS = {
   maxSignatureChecks: 64,
   /** Candidate issuers visited per signature check allowed (memoised checks are free). */
   visitsPerSignatureCheck: 16,
+  /** Most untrusted certificates in the pool (each search step scans it). */
+  maxPoolSize: 1024,
 } as const;
 
 /** Extensions this validator processes, so it accepts them when critical (RFC 5280 §6.1.3, §4.2). */
@@ -261,6 +263,15 @@ function resolveOptions(o: PathValidationOptions): ResolvedOptions {
   if (o.anchors.length === 0) fail('TRUST_NO_ANCHORS', 'no trust anchor is configured: refusing to validate');
   if (!Array.isArray(o.intermediates))
     throw new TypeError('validatePath: options.intermediates must be an array of Certificate');
+  if (o.intermediates.length > PATH_LIMITS.maxPoolSize) {
+    fail(
+      'PATH_LIMIT_EXCEEDED',
+      `${o.intermediates.length} intermediate certificates exceed ${PATH_LIMITS.maxPoolSize}`,
+      {
+        limit: PATH_LIMITS.maxPoolSize,
+      },
+    );
+  }
   if (typeof o.time !== 'number' || !Number.isFinite(o.time))
     throw new TypeError('validatePath: options.time must be a finite number of milliseconds');
   const int = (name: string, v: number | undefined, min: number, dflt: number | undefined) => {

@@ -462,6 +462,13 @@ describe('validatePath: termination on cycles and pathological pools', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
+  it('refuses a pool larger than PATH_LIMITS.maxPoolSize before searching', () => {
+    const pool = new Array(1025).fill(ica.cert);
+    expect(rejection(leaf, { anchors: [rootAnchor], intermediates: pool, time: T }).code).toBe(
+      'PATH_LIMIT_EXCEEDED',
+    );
+  });
+
   it('stops at maxDepth with PATH_LIMIT_EXCEEDED', () => {
     const chain: TestCert[] = [root];
     for (let i = 0; i < 4; i++)
