@@ -330,7 +330,10 @@ export function readOid(buf: Uint8Array, tlv: Tlv, what = 'OBJECT IDENTIFIER'): 
 export function decodeOidBytes(content: Uint8Array, offset = 0): string {
   if (content.length === 0) fail('DER_MALFORMED', 'empty OBJECT IDENTIFIER', { offset });
   if (content.length > 128) fail('DER_LIMIT_EXCEEDED', 'OBJECT IDENTIFIER too long', { offset });
-  const key = Buffer.from(content.buffer, content.byteOffset, content.length).toString('latin1');
+  // The memo key is the content as a one-char-per-octet string. A plain loop: wrapping the
+  // octets in a Buffer to call toString('latin1') costs more than the lookup saves.
+  let key = '';
+  for (let i = 0; i < content.length; i++) key += String.fromCharCode(content[i]!);
   const hit = oidCache.get(key);
   if (hit !== undefined) return hit;
   const arcs: string[] = [];
