@@ -100,128 +100,106 @@ async function runDemo(
       'or model made it. The maker CA passphrase and token PIN are fixed for the demo.',
   );
 
-  say('1. The manufacturer builds its hierarchy: root → product line → model.');
-  await step({
-    say: 'the manufacturer root',
-    args: ['maker', 'init', p('gemalto'), '--name', 'Gemalto NV'],
-    expect: 0,
-  });
-  await step({
-    say: 'a product line',
-    args: ['maker', 'ca', p('smartcards'), '--parent', p('gemalto'), '--name', 'Gemalto Smartcards'],
-    expect: 0,
-  });
-  await step({
-    say: 'a model (device class)',
-    args: ['maker', 'ca', p('dotnet'), '--parent', p('smartcards'), '--name', 'Gemalto .NET Card'],
-    expect: 0,
-  });
-  await step({
-    say: 'personalise a token: its attestation key is made inside and certified by the model CA',
-    args: [
-      'maker',
-      'token',
-      p('alice.token'),
-      '--parent',
-      p('dotnet'),
-      '--model',
-      'Gemalto .NET Card',
-      '--serial',
-      '0001',
-    ],
-    expect: 0,
-  });
+  /** Root → product line → model → personalised token, named like Gemalto's. */
+  const gemaltoHierarchy = async (prefix: string, who: string, token: string): Promise<void> => {
+    await step({
+      say: `${who} root "Gemalto NV"`,
+      args: ['maker', 'init', p(`${prefix}root`), '--name', 'Gemalto NV'],
+      expect: 0,
+    });
+    await step({
+      say: `${who} product line "Gemalto Smartcards"`,
+      args: [
+        'maker',
+        'ca',
+        p(`${prefix}smartcards`),
+        '--parent',
+        p(`${prefix}root`),
+        '--name',
+        'Gemalto Smartcards',
+      ],
+      expect: 0,
+    });
+    await step({
+      say: `${who} model (device class) "Gemalto .NET Card"`,
+      args: [
+        'maker',
+        'ca',
+        p(`${prefix}dotnet`),
+        '--parent',
+        p(`${prefix}smartcards`),
+        '--name',
+        'Gemalto .NET Card',
+      ],
+      expect: 0,
+    });
+    await step({
+      say: 'personalise a token: its attestation key is made inside and certified by the model CA',
+      args: [
+        'maker',
+        'token',
+        p(token),
+        '--parent',
+        p(`${prefix}dotnet`),
+        '--model',
+        'Gemalto .NET Card',
+        '--serial',
+        '0001',
+      ],
+      expect: 0,
+    });
+  };
+  /** A key made inside `token`, and a CSR for it answering today's challenge. */
+  const keyAndCsr = async (token: string, subject: string, out: string): Promise<void> => {
+    await step({
+      say: 'generate a key inside the token',
+      args: ['token', 'keygen', p(token), '--label', 'signing'],
+      expect: 0,
+    });
+    await step({
+      say: 'a CSR signed by the new key, carrying the certificate of provenance bound to the nonce',
+      args: [
+        'token',
+        'csr',
+        p(token),
+        '--label',
+        'signing',
+        '--nonce',
+        nonce,
+        '--subject',
+        subject,
+        '-o',
+        p(out),
+      ],
+      expect: 0,
+    });
+  };
+  const verifyStep = (say: string, args: string[], expect: number, brief = true) =>
+    step({ say, args: ['verify', ...args], expect, brief });
 
-  say('2. The customer makes a key on the token; the bank sent the challenge (nonce) ' + nonce + '.');
-  await step({
-    say: 'generate the key inside the token',
-    args: ['token', 'keygen', p('alice.token'), '--label', 'signing', '--touch-policy', 'never'],
-    expect: 0,
-  });
-  await step({
-    say: 'a CSR signed by the new key, carrying the certificate of provenance bound to the nonce',
-    args: [
-      'token',
-      'csr',
-      p('alice.token'),
-      '--label',
-      'signing',
-      '--nonce',
-      nonce,
-      '--subject',
-      'CN=Alice Example',
-      '-o',
-      p('alice.csr'),
-    ],
-    expect: 0,
-  });
+  say('1. The manufacturer builds its hierarchy: root → product line → model, and a token.');
+  await gemaltoHierarchy('', 'the manufacturer:', 'alice.token');
+
+  say(`2. The customer makes a key on the token; the bank sent the challenge (nonce) ${nonce}.`);
+  await keyAndCsr('alice.token', 'CN=Alice Example', 'alice.csr');
 
   say('3. The bank verifies. Trust: the Gemalto root (by key). The allow-list entry decides.');
-  await step({
-    say: 'allow one model: Gemalto .NET Card',
-    args: [
-      'verify',
-      p('alice.csr'),
-      '--trust',
-      p('gemalto/cert.pem'),
-      '--allow',
-      p('dotnet/cert.pem'),
-      '--nonce',
-      nonce,
-    ],
-    expect: 0,
-  });
-  await step({
-    say: 'allow a product line: Gemalto Smartcards',
-    args: [
-      'verify',
-      p('alice.csr'),
-      '--trust',
-      p('gemalto/cert.pem'),
-      '--allow',
-      p('smartcards/cert.pem'),
-      '--nonce',
-      nonce,
-    ],
-    expect: 0,
-    brief: true,
-  });
-  await step({
-    say: 'allow a whole maker: Gemalto NV',
-    args: [
-      'verify',
-      p('alice.csr'),
-      '--trust',
-      p('gemalto/cert.pem'),
-      '--allow',
-      p('gemalto/cert.pem'),
-      '--nonce',
-      nonce,
-    ],
-    expect: 0,
-    brief: true,
-  });
-  writeFileSync(
-    p('policy.yaml'),
-    [
-      'version: 1',
-      'trust:',
-      '  - id: gemalto',
-      '    certificates: [./gemalto/cert.pem]',
-      '  - id: acme',
-      '    certificates: [./acme/cert.pem]',
-      'allow:',
-      '  - id: gemalto-smartcards',
-      '    entry: ./smartcards/cert.pem',
-      '    level: 2',
-      'require:',
-      '  freshness: nonce',
-      '  generatedOnDevice: true',
-      '  nonExportable: true',
-      'deny:',
-      '  roca: true',
-      '',
-    ].join('\n'),
+  const trust = ['--trust', p('root/cert.pem'), '--nonce', nonce];
+  await verifyStep(
+    'allow one model: Gemalto .NET Card',
+    [p('alice.csr'), ...trust, '--allow', p('dotnet/cert.pem')],
+    0,
+    false,
+  );
+  await verifyStep(
+    'allow a product line: Gemalto Smartcards',
+    [p('alice.csr'), ...trust, '--allow', p('smartcards/cert.pem')],
+    0,
+  );
+  await verifyStep(
+    'allow a whole maker: Gemalto NV',
+    [p('alice.csr'), ...trust, '--allow', p('root/cert.pem')],
+    0,
   );
 
   say("4. Another maker's token, trusted as a maker but not allow-listed, is rejected.");
@@ -235,105 +213,21 @@ async function runDemo(
     args: ['maker', 'token', p('bob.token'), '--parent', p('acme'), '--model', 'Acme Key', '--serial', 'B-7'],
     expect: 0,
   });
-  await step({
-    say: 'a key on it',
-    args: ['token', 'keygen', p('bob.token'), '--label', 'signing'],
-    expect: 0,
-  });
-  await step({
-    say: 'its CSR',
-    args: [
-      'token',
-      'csr',
-      p('bob.token'),
-      '--label',
-      'signing',
-      '--nonce',
-      nonce,
-      '--subject',
-      'CN=Bob Example',
-      '-o',
-      p('bob.csr'),
-    ],
-    expect: 0,
-  });
+  await keyAndCsr('bob.token', 'CN=Bob Example', 'bob.csr');
+  writeFileSync(p('policy.yaml'), DEMO_POLICY);
+  const policy = ['--policy', p('policy.yaml'), '--nonce', nonce];
   await step({
     say: "the bank's policy file (trusts Gemalto and Acme, allows only Gemalto Smartcards)",
     args: ['policy', 'check', p('policy.yaml')],
     expect: 0,
   });
-  await step({
-    say: 'Alice under the policy file',
-    args: ['verify', p('alice.csr'), '--policy', p('policy.yaml'), '--nonce', nonce],
-    expect: 0,
-    brief: true,
-  });
-  await step({
-    say: 'Bob under the policy file',
-    args: ['verify', p('bob.csr'), '--policy', p('policy.yaml'), '--nonce', nonce],
-    expect: 1,
-    brief: true,
-  });
+  await verifyStep('Alice under the policy file', [p('alice.csr'), ...policy], 0);
+  await verifyStep('Bob under the policy file', [p('bob.csr'), ...policy], 1);
 
   say('5. A forged hierarchy with identical names: trust is by key, so the names buy nothing.');
-  await step({
-    say: 'the forger\'s "Gemalto NV"',
-    args: ['maker', 'init', p('forged-root'), '--name', 'Gemalto NV'],
-    expect: 0,
-  });
-  await step({
-    say: 'its "Gemalto Smartcards"',
-    args: ['maker', 'ca', p('forged-line'), '--parent', p('forged-root'), '--name', 'Gemalto Smartcards'],
-    expect: 0,
-  });
-  await step({
-    say: 'its "Gemalto .NET Card"',
-    args: ['maker', 'ca', p('forged-model'), '--parent', p('forged-line'), '--name', 'Gemalto .NET Card'],
-    expect: 0,
-  });
-  await step({
-    say: 'a software "token" that claims to be a .NET Card, serial 0001',
-    args: [
-      'maker',
-      'token',
-      p('mallory.token'),
-      '--parent',
-      p('forged-model'),
-      '--model',
-      'Gemalto .NET Card',
-      '--serial',
-      '0001',
-    ],
-    expect: 0,
-  });
-  await step({
-    say: 'a key',
-    args: ['token', 'keygen', p('mallory.token'), '--label', 'signing'],
-    expect: 0,
-  });
-  await step({
-    say: 'a CSR answering the real challenge',
-    args: [
-      'token',
-      'csr',
-      p('mallory.token'),
-      '--label',
-      'signing',
-      '--nonce',
-      nonce,
-      '--subject',
-      'CN=Alice Example',
-      '-o',
-      p('mallory.csr'),
-    ],
-    expect: 0,
-  });
-  await step({
-    say: 'rejected: no path to the real Gemalto key',
-    args: ['verify', p('mallory.csr'), '--policy', p('policy.yaml'), '--nonce', nonce],
-    expect: 1,
-    brief: true,
-  });
+  await gemaltoHierarchy('forged-', 'the forger:', 'mallory.token');
+  await keyAndCsr('mallory.token', 'CN=Alice Example', 'mallory.csr');
+  await verifyStep('rejected: no path to the real Gemalto key', [p('mallory.csr'), ...policy], 1);
 
   say('6. Replay: evidence made for an earlier challenge does not answer this one.');
   await step({
@@ -351,20 +245,33 @@ async function runDemo(
     ],
     expect: 0,
   });
-  await step({
-    say: "replayed against today's nonce",
-    args: ['verify', p('old-attestation.pem'), '--policy', p('policy.yaml'), '--nonce', nonce],
-    expect: 1,
-    brief: true,
-  });
-  await step({
-    say: 'without the nonce at all, the policy demands freshness',
-    args: ['verify', p('old-attestation.pem'), '--policy', p('policy.yaml')],
-    expect: 1,
-    brief: true,
-  });
+  await verifyStep("replayed against today's nonce", [p('old-attestation.pem'), ...policy], 1);
+  await verifyStep(
+    'without the nonce at all, the policy demands freshness',
+    [p('old-attestation.pem'), '--policy', p('policy.yaml')],
+    1,
+  );
   return failures;
 }
+
+/** The bank's policy in the demo: two makers trusted, one product line allowed. */
+const DEMO_POLICY = `version: 1
+trust:
+  - id: gemalto
+    certificates: [./root/cert.pem]
+  - id: acme
+    certificates: [./acme/cert.pem]
+allow:
+  - id: gemalto-smartcards
+    entry: ./smartcards/cert.pem
+    level: 2
+require:
+  freshness: nonce
+  generatedOnDevice: true
+  nonExportable: true
+deny:
+  roca: true
+`;
 
 /** The chain line and the final ACCEPT/REJECT lines of a verify report. */
 function briefVerdict(report: string): string {

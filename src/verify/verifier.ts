@@ -91,25 +91,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const at = expectations.at ?? clock();
     const findings: Finding[] = [];
     const base = { policyDigest: policy.digest, evaluatedAt: new Date(at).toISOString() };
-    const reject = (
-      code: ErrorCode,
-      message: string,
-      extra: Partial<Omit<Verdict, 'accepted' | 'code' | 'message' | 'findings'>> = {},
-    ): Verdict => ({
-      accepted: false,
-      code,
-      message,
-      format: null,
-      path: [],
-      claims: null,
-      matchedRule: null,
-      level: null,
-      freshness: 'none',
-      quirks: [],
-      ...extra,
-      findings,
-      ...base,
-    });
+    const reject = (code: ErrorCode, message: string, extra: RejectionExtras = {}): Verdict =>
+      rejection(code, message, findings, base, extra);
 
     // 1. Which format is this?
     const format = detectFormat(formats, input);
@@ -228,26 +211,46 @@ export function createVerifier(options: VerifierOptions): Verifier {
     } catch (err) {
       const e = asError(err);
       const at = expectations.at ?? clock();
-      return {
-        accepted: false,
-        code: e.code,
-        message: e.message,
-        format: null,
-        path: [],
-        claims: null,
-        matchedRule: null,
-        level: null,
-        freshness: 'none',
-        quirks: [],
-        findings: [{ check: 'decode', ok: false, code: e.code, message: e.message, detail: e.details }],
-        policyDigest: policy.digest,
-        evaluatedAt: new Date(at).toISOString(),
-      };
+      return rejection(
+        e.code,
+        e.message,
+        [{ check: 'decode', ok: false, code: e.code, message: e.message, detail: e.details }],
+        { policyDigest: policy.digest, evaluatedAt: new Date(at).toISOString() },
+      );
     }
     return verify(input, expectations);
   }
 
   return { verify, verifyBytes };
+}
+
+type RejectionExtras = Partial<
+  Omit<Verdict, 'accepted' | 'code' | 'message' | 'findings' | 'policyDigest' | 'evaluatedAt'>
+>;
+
+/** A rejecting verdict: nothing known beyond what `extra` says. */
+function rejection(
+  code: ErrorCode,
+  message: string,
+  findings: readonly Finding[],
+  base: Pick<Verdict, 'policyDigest' | 'evaluatedAt'>,
+  extra: RejectionExtras = {},
+): Verdict {
+  return {
+    accepted: false,
+    code,
+    message,
+    format: null,
+    path: [],
+    claims: null,
+    matchedRule: null,
+    level: null,
+    freshness: 'none',
+    quirks: [],
+    ...extra,
+    findings,
+    ...base,
+  };
 }
 
 /** Normalise anything thrown inside a stage: ProvenanceErrors keep their code; bugs become INTERNAL. */

@@ -7,12 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliContext } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
 import { OID } from '../../src/core/oids.js';
 import { decodePem } from '../../src/core/pem.js';
 import { decodeProvenanceKeyAttestation } from '../../src/formats/provenance/extension.js';
 import { parseCertificate } from '../../src/pki/certificate.js';
 import { parseCsr, verifyCsrSignature } from '../../src/pki/csr.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
 import { NOW, tempDirs } from '../maker/fixtures.js';
 
 const PASSPHRASE = 'a long enough passphrase';
@@ -20,32 +20,18 @@ const NONCE = '00112233445566778899aabbccddeeff';
 const dirs = tempDirs();
 let base: string;
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
+type Run = CliRun;
 
-/** Run the CLI in-process with a captured context. */
-async function run(
+/** Run the CLI in-process with the maker passphrase and token PIN in the environment. */
+function run(
   args: string[],
   options: { env?: Record<string, string>; ctx?: Partial<CliContext> } = {},
 ): Promise<Run> {
-  let out = '';
-  let err = '';
-  const ctx: CliContext = {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
+  return runCli(args, {
     env: { PROVENANCE_PASSPHRASE: PASSPHRASE, PROVENANCE_PIN: '24682468', ...options.env },
     clock: () => NOW,
-    ...options.ctx,
-  };
-  const code = await main(['node', 'provenance', ...args], ctx);
-  return { code, out, err };
+    ...(options.ctx ? { ctx: options.ctx } : {}),
+  });
 }
 
 function expectOk(r: Run): Run {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliContext } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
 import { fixedClock } from '../../src/core/clock.js';
+import { runCli } from '../helpers/cli.js';
 import { type Hierarchy, hierarchy, TempDir, writeHierarchy } from '../policy/fixtures.js';
 
 let dir: TempDir;
@@ -14,22 +13,7 @@ beforeAll(() => {
 });
 afterAll(() => dir.cleanup());
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ctx: CliContext = {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-    env: {},
-    clock: fixedClock(Date.UTC(2025, 0, 1)),
-  };
-  const code = await main(['node', 'provenance', ...args], ctx);
-  return { code, out, err };
-}
+const run = (...args: string[]) => runCli(args, { clock: fixedClock(Date.UTC(2025, 0, 1)) });
 
 const VALID = `version: 1
 trust:
