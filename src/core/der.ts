@@ -370,8 +370,10 @@ export function readString(buf: Uint8Array, tlv: Tlv, what = 'string'): string {
   switch (tlv.tagNumber) {
     case 0x0c: {
       // UTF8String: must be valid UTF-8. ignoreBOM keeps a leading U+FEFF: it is content here.
+      // All-ASCII content is valid UTF-8 that reads the same as Latin-1: skip the decoder.
+      if (isAscii(v)) return latin1(v);
       try {
-        return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(v);
+        return UTF8_FATAL.decode(v);
       } catch {
         return fail('DER_MALFORMED', `${what}: invalid UTF-8`, { offset: tlv.start });
       }
@@ -435,8 +437,20 @@ const PRINTABLE: boolean[] = (() => {
   return t;
 })();
 
+/** Stateless (no `stream` option), so one instance serves every call. */
+const UTF8_FATAL = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function isAscii(v: Uint8Array): boolean {
+  for (let i = 0; i < v.length; i++) if (v[i]! > 0x7f) return false;
+  return true;
+}
+
 function latin1(v: Uint8Array): string {
-  return Buffer.from(v.buffer, v.byteOffset, v.length).toString('latin1');
+  // Names and attribute values are short: a loop beats wrapping them in a Buffer.
+  if (v.length > 64) return Buffer.from(v.buffer, v.byteOffset, v.length).toString('latin1');
+  let s = '';
+  for (let i = 0; i < v.length; i++) s += String.fromCharCode(v[i]!);
+  return s;
 }
 
 function digits(buf: Uint8Array, from: number, n: number, tlv: Tlv, what: string): number {
