@@ -449,20 +449,47 @@ function isStringTag(n: number): boolean {
 
 /** Display a name, most specific first (CN=..., O=...), escaping as RFC 4514 §2.4 does. */
 export function formatName(rdns: readonly (readonly AttributeTypeAndValue[])[]): string {
-  return [...rdns]
-    .reverse()
-    .map((rdn) =>
-      rdn
-        .map(
-          (a) =>
-            `${NAME_ATTRIBUTE_SHORT[a.type] ?? a.type}=${a.value.startsWith('#') ? a.value : escapeRdnValue(a.value)}`,
-        )
-        .join('+'),
+  // Plain loops: this runs for every name of every parsed certificate.
+  let out = '';
+  for (let r = rdns.length - 1; r >= 0; r--) {
+    const rdn = rdns[r]!;
+    if (r !== rdns.length - 1) out += ',';
+    for (let k = 0; k < rdn.length; k++) {
+      const a = rdn[k]!;
+      if (k !== 0) out += '+';
+      out += `${NAME_ATTRIBUTE_SHORT[a.type] ?? a.type}=${a.value.startsWith('#') ? a.value : escapeRdnValue(a.value)}`;
+    }
+  }
+  return out;
+}
+
+/** True when `v` holds nothing escapeRdnValue would change (the common case). */
+function needsNoEscape(v: string): boolean {
+  const n = v.length;
+  if (n === 0) return true;
+  const first = v.charCodeAt(0);
+  if (first === 0x20 || first === 0x23 || v.charCodeAt(n - 1) === 0x20) return false; // ' ', '#'
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    // Controls and \ , + " < > ; =
+    if (
+      c < 0x20 ||
+      c === 0x5c ||
+      c === 0x2c ||
+      c === 0x2b ||
+      c === 0x22 ||
+      c === 0x3c ||
+      c === 0x3e ||
+      c === 0x3b ||
+      c === 0x3d
     )
-    .join(',');
+      return false;
+  }
+  return true;
 }
 
 function escapeRdnValue(v: string): string {
+  if (needsNoEscape(v)) return v;
   return v
     .replace(/[\\,+"<>;=]/g, (c) => `\\${c}`)
     .replace(/^[ #]/, (c) => `\\${c}`)
