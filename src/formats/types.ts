@@ -5,6 +5,7 @@
  */
 import type { Certificate } from '../pki/certificate.js';
 import type { ParsedCsr } from '../pki/csr.js';
+import type { PathProfile, PathQuirk, PathQuirkReport } from '../pki/path.js';
 
 export type FormatId =
   | 'provenance'
@@ -15,13 +16,8 @@ export type FormatId =
   | 'webauthn'
   | 'cloud-hsm';
 
-/** A named, scoped deviation that was accepted, reported in the verdict. */
-export interface QuirkReport {
-  readonly id: string;
-  /** Index in the verdict path (0 = attested key, 1 = first signer certificate, ...), when positional. */
-  readonly position?: number;
-  readonly detail: string;
-}
+/** A named, scoped deviation that was accepted, reported in the verdict (position 0 = attested key). */
+export type QuirkReport = PathQuirkReport;
 
 /** Normalised claims about the attested key (docs/architecture.md). */
 export interface Claims {
@@ -73,8 +69,19 @@ export interface FormatResult {
   readonly csrVerified: boolean;
 }
 
+/** How the shared path validator treats this format's chains. */
+export interface FormatPathOptions {
+  /** 'strict' adds the RFC 5280 §4 rules a conforming CA must follow; vendor PKIs often need 'default'. */
+  readonly profile?: PathProfile;
+  /** Named, scoped deviations this format's real-world chains need. */
+  readonly quirks?: readonly PathQuirk[];
+  /** Critical extensions this format processes itself (e.g. the TPM SAN). */
+  readonly understoodCriticalExtensions?: readonly string[];
+}
+
 export interface AttestationFormat {
   readonly id: FormatId;
+  readonly pathOptions?: FormatPathOptions;
   detect(input: EvidenceInput): boolean;
   /** Throws ProvenanceError on any failure. */
   verify(input: EvidenceInput, ctx: FormatContext): FormatResult;

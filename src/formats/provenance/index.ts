@@ -67,6 +67,8 @@ function claimsFrom(att: ProvenanceKeyAttestation, spki: Uint8Array): Claims {
 
 export const provenanceFormat: AttestationFormat = {
   id: PROVENANCE_FORMAT_ID,
+  // Our own format has no legacy to excuse: its chains must follow RFC 5280 §4 as well as §6.
+  pathOptions: { profile: 'strict' },
 
   detect(input: EvidenceInput): boolean {
     if (input.kind === 'csr') {
