@@ -323,24 +323,31 @@ const oidCache = new Map<string, string>();
 /** OBJECT IDENTIFIER as dotted decimal (X.690 §8.19), minimal sub-identifiers enforced. */
 export function readOid(buf: Uint8Array, tlv: Tlv, what = 'OBJECT IDENTIFIER'): string {
   expectTag(tlv, TAG.OID, what);
-  return decodeOidBytes(contentOf(buf, tlv), tlv.start);
+  // Read in place: a subarray per OID costs more than the memo lookup it feeds.
+  return decodeOid(buf, tlv.valueStart, tlv.end, tlv.start);
 }
 
 /** Decode OID content octets; results are memoised (the same few OIDs recur in every certificate). */
 export function decodeOidBytes(content: Uint8Array, offset = 0): string {
-  if (content.length === 0) fail('DER_MALFORMED', 'empty OBJECT IDENTIFIER', { offset });
-  if (content.length > 128) fail('DER_LIMIT_EXCEEDED', 'OBJECT IDENTIFIER too long', { offset });
+  return decodeOid(content, 0, content.length, offset);
+}
+
+/** The OID whose content octets are buf[from..to); `offset` is reported in errors. */
+function decodeOid(buf: Uint8Array, from: number, to: number, offset: number): string {
+  const length = to - from;
+  if (length === 0) fail('DER_MALFORMED', 'empty OBJECT IDENTIFIER', { offset });
+  if (length > 128) fail('DER_LIMIT_EXCEEDED', 'OBJECT IDENTIFIER too long', { offset });
   // The memo key is the content as a one-char-per-octet string. A plain loop: wrapping the
   // octets in a Buffer to call toString('latin1') costs more than the lookup saves.
   let key = '';
-  for (let i = 0; i < content.length; i++) key += String.fromCharCode(content[i]!);
+  for (let i = from; i < to; i++) key += String.fromCharCode(buf[i]!);
   const hit = oidCache.get(key);
   if (hit !== undefined) return hit;
   const arcs: string[] = [];
   let value = 0n;
   let startOfArc = true;
-  for (let i = 0; i < content.length; i++) {
-    const b = content[i]!;
+  for (let i = from; i < to; i++) {
+    const b = buf[i]!;
     if (startOfArc && b === 0x80) fail('DER_MALFORMED', 'non-minimal OID sub-identifier', { offset });
     startOfArc = false;
     value = (value << 7n) | BigInt(b & 0x7f);
