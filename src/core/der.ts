@@ -501,12 +501,20 @@ export function readTime(buf: Uint8Array, tlv: Tlv, what = 'time'): number {
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) {
     fail('DER_MALFORMED', `${what}: time field out of range`, { offset: tlv.start });
   }
-  // Not Date.UTC: it reads years 0..99 as 1900..1999, and GeneralizedTime can say 0000..0099.
+  if (day > daysInMonth(year, month)) fail('DER_MALFORMED', `${what}: no such day`, { offset: tlv.start });
+  // Date.UTC reads years 0..99 as 1900..1999, and GeneralizedTime can say 0000..0099: those
+  // few take the slower setUTCFullYear path. Every other year skips the Date object.
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second);
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, 0);
-  if (date.getUTCDate() !== day) fail('DER_MALFORMED', `${what}: no such day`, { offset: tlv.start });
   return date.getTime();
+}
+
+/** Days in `month` (1..12) of the proleptic Gregorian `year`, as JavaScript's Date counts them. */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /**

@@ -358,8 +358,9 @@ function parseCertificateUnchecked(der: Uint8Array): Certificate {
  * GeneralizedTime. Before 1950 UTCTime cannot express the date, so GeneralizedTime is right.
  */
 function usesLateTimeChoice(t: Tlv, ms: number): boolean {
+  if (t.tag !== TAG.GENERALIZED_TIME) return false;
   const year = new Date(ms).getUTCFullYear();
-  return t.tag === TAG.GENERALIZED_TIME && year >= 1950 && year < 2050;
+  return year >= 1950 && year < 2050;
 }
 
 /** Decode an extension value, converting DER faults into EXTENSION_MALFORMED naming the OID. */
