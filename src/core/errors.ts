@@ -92,23 +92,45 @@ export const ERROR_CODES = {
     summary: 'A maker directory does not hold a usable CA (cert.pem, key.pem).',
   },
   // --- provisioning service -------------------------------------------------------------------
-  AUTH_REQUIRED: { status: 401, summary: 'The request carries no credentials (Enroll code or Bearer token).' },
+  AUTH_REQUIRED: {
+    status: 401,
+    summary: 'The request carries no credentials (Enroll code or Bearer token).',
+  },
   AUTH_INVALID: { status: 401, summary: 'The credentials are unknown, revoked or malformed.' },
   AUTH_SCOPE: { status: 403, summary: 'The admin token lacks the scope this operation needs.' },
   ENROLLMENT_CODE_EXPIRED: { status: 401, summary: 'The enrollment code has expired.' },
-  ENROLLMENT_CODE_USED: { status: 409, summary: 'The enrollment code has already been used for a certificate.' },
-  CHALLENGE_INVALID: { status: 409, summary: 'The challenge is unknown, used, expired or belongs to another code.' },
+  ENROLLMENT_CODE_USED: {
+    status: 409,
+    summary: 'The enrollment code has already been used for a certificate.',
+  },
+  CHALLENGE_INVALID: {
+    status: 409,
+    summary: 'The challenge is unknown, used, expired or belongs to another code.',
+  },
   CHALLENGE_LIMIT: { status: 429, summary: 'Too many open challenges for this enrollment code.' },
   RATE_LIMITED: { status: 429, summary: 'Too many requests: retry after the time given.' },
   BODY_INVALID: { status: 400, summary: 'The request body does not match the API schema.' },
   NOT_FOUND: { status: 404, summary: 'No such resource.' },
   PROFILE_UNKNOWN: { status: 400, summary: 'The certificate profile is not configured.' },
-  CONFIG_INVALID: { status: 400, summary: 'The service configuration is invalid (the message names the line).' },
+  CONFIG_INVALID: {
+    status: 400,
+    summary: 'The service configuration is invalid (the message names the line).',
+  },
   CA_INVALID: { status: 500, summary: 'The issuing CA is missing, inconsistent or cannot sign.' },
-  ISSUANCE_LINT_FAILED: { status: 500, summary: 'The certificate about to be issued failed a pre-issuance lint.' },
+  ISSUANCE_LINT_FAILED: {
+    status: 500,
+    summary: 'The certificate about to be issued failed a pre-issuance lint.',
+  },
   STORE_UNAVAILABLE: { status: 503, summary: 'The database is unreachable or failed.' },
-  AUDIT_CHAIN_BROKEN: { status: 500, summary: 'The audit log hash chain is broken (a row was edited, deleted or inserted).' },
+  AUDIT_CHAIN_BROKEN: {
+    status: 500,
+    summary: 'The audit log hash chain is broken (a row was edited, deleted or inserted).',
+  },
   SERVER_UNREACHABLE: { status: 502, summary: 'The client could not reach the provisioning service.' },
+  SERVER_RESPONSE_INVALID: {
+    status: 502,
+    summary: 'The provisioning service answered with something that is not a valid API response.',
+  },
   // --- generic ---------------------------------------------------------------------------------
   USAGE: { status: 400, summary: 'A command or option was used wrongly.' },
   IO_ERROR: { status: 500, summary: 'A file could not be read or written.' },
