@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   CSR_MALFORMED: { status: 400, summary: 'A PKCS#10 certification request is malformed.' },
   EXTENSION_MALFORMED: { status: 400, summary: 'A certificate extension value is malformed or duplicated.' },
   KEY_MALFORMED: { status: 400, summary: 'A public key (SubjectPublicKeyInfo) is malformed or unsupported.' },
+  CRL_MALFORMED: { status: 400, summary: 'A certificate revocation list (CRL) is malformed.' },
   // --- signatures and algorithms ---------------------------------------------------------------
   SIGNATURE_INVALID: { status: 422, summary: 'A signature does not verify.' },
   CSR_SIGNATURE_INVALID: { status: 422, summary: 'The certification request is not signed by its own key.' },
@@ -58,6 +59,10 @@ export const ERROR_CODES = {
   PATH_NAME_CONSTRAINTS: { status: 422, summary: 'A name in the path violates a name constraint.' },
   PATH_POLICY: { status: 422, summary: 'The path violates a certificate-policy constraint.' },
   PATH_INVALID: { status: 422, summary: 'The certification path is invalid (other RFC 5280 rule).' },
+  CRL_INVALID: {
+    status: 422,
+    summary: 'A CRL cannot be used (wrong issuer, no cRLSign, critical extension, out of date).',
+  },
   PATH_LIMIT_EXCEEDED: {
     status: 422,
     summary: 'Path building gave up: too many candidates or too long a path.',
@@ -117,6 +122,10 @@ export const ERROR_CODES = {
     summary: 'The service configuration is invalid (the message names the line).',
   },
   CA_INVALID: { status: 500, summary: 'The issuing CA is missing, inconsistent or cannot sign.' },
+  CA_KEY_LOCKED: {
+    status: 500,
+    summary: 'The issuing CA key could not be decrypted (PROVENANCE_CA_PASSPHRASE missing or wrong).',
+  },
   ISSUANCE_LINT_FAILED: {
     status: 500,
     summary: 'The certificate about to be issued failed a pre-issuance lint.',
