@@ -131,6 +131,10 @@ export const ERROR_CODES = {
     summary: 'The certificate about to be issued failed a pre-issuance lint.',
   },
   STORE_UNAVAILABLE: { status: 503, summary: 'The database is unreachable or failed.' },
+  STORE_CONFLICT: {
+    status: 409,
+    summary: 'A record with the same unique key (serial, code, token) already exists.',
+  },
   AUDIT_CHAIN_BROKEN: {
     status: 500,
     summary: 'The audit log hash chain is broken (a row was edited, deleted or inserted).',
