@@ -171,6 +171,11 @@ export interface StoreRepositories {
   readonly challenges: {
     create(record: ChallengeRecord): Promise<void>;
     /**
+     * The challenge by id, or null (read-only). The service reads the nonce before verifying,
+     * outside any transaction; `consume` then decides atomically.
+     */
+    get(id: string): Promise<ChallengeRecord | null>;
+    /**
      * One atomic statement: set consumedAt where id and codeId match, consumedAt is null and
      * expiresAt > at; returns the record, or null when it was already used, expired or unknown.
      */
