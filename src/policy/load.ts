@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { fail, isProvenanceError, ProvenanceError } from '../core/errors.js';
+import { type ErrorCode, fail, isProvenanceError, ProvenanceError } from '../core/errors.js';
 import { decodePem, isPem } from '../core/pem.js';
 import { anchorFromCertificate, type TrustAnchor } from '../pki/anchor.js';
 import { type Certificate, parseCertificate } from '../pki/certificate.js';
@@ -61,9 +61,27 @@ export function parsePolicy(text: string, options: PolicyLoadOptions): Policy {
       source: options.source,
     });
   }
+  const { data, locator } = parseYamlWithSchema(text, policyFileSchema, options.source);
+  return new PolicyResolver(data, locator, options).resolve();
+}
+
+/**
+ * Parse YAML with line tracking (strict: duplicate keys, unresolved tags and alias bombs
+ * refused) and validate it with a zod schema. Every problem is a `code` error whose message
+ * and details name `source:line:column`. Shared by the policy and the service configuration.
+ *
+ * @example
+ * const { data } = parseYamlWithSchema(text, configSchema, 'config.yaml', 'CONFIG_INVALID');
+ */
+export function parseYamlWithSchema<T>(
+  text: string,
+  schema: z.ZodType<T>,
+  source: string,
+  code: ErrorCode = 'POLICY_INVALID',
+): { readonly data: T; readonly locator: Locator } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
-  const locator = new Locator(doc.contents, lineCounter, options.source);
+  const locator = new Locator(doc.contents, lineCounter, source, code);
 
   // YAML syntax errors, then warnings (unresolved tags and the like): strict, both reject.
   const problem = doc.errors[0] ?? doc.warnings[0];
@@ -76,9 +94,9 @@ export function parsePolicy(text: string, options: PolicyLoadOptions): Policy {
     throw locator.errorAtOffset(0, `the document cannot be read: ${(err as Error).message}`);
   }
 
-  const parsed = policyFileSchema.safeParse(data);
+  const parsed = schema.safeParse(data);
   if (!parsed.success) throw schemaError(parsed.error, locator);
-  return new PolicyResolver(parsed.data, locator, options).resolve();
+  return { data: parsed.data, locator };
 }
 
 /**
@@ -152,12 +170,13 @@ function ioReason(err: unknown): string {
   return typeof e?.code === 'string' ? e.code : String(e?.message ?? err);
 }
 
-/** Turns paths in the YAML document into line and column, and builds POLICY_INVALID errors. */
-class Locator {
+/** Turns paths in the YAML document into line and column, and builds POLICY_INVALID (or `code`) errors. */
+export class Locator {
   constructor(
     private readonly root: Node | null,
     private readonly lines: LineCounter,
     private readonly source: string,
+    private readonly code: ErrorCode = 'POLICY_INVALID',
   ) {}
 
   /** The error for the node at `path` (or, with `key`, for that key of the map at `path`). */
@@ -184,7 +203,7 @@ class Locator {
   errorAtOffset(offset: number, message: string, extra: object = {}, cause?: unknown): ProvenanceError {
     const { line, col } = this.lines.linePos(offset);
     return new ProvenanceError(
-      'POLICY_INVALID',
+      this.code,
       `${this.source}:${line}:${col}: ${message}`,
       { source: this.source, line, column: col, ...extra },
       cause === undefined ? undefined : { cause },
