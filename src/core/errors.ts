@@ -140,6 +140,10 @@ export const ERROR_CODES = {
     summary: 'The audit log hash chain is broken (a row was edited, deleted or inserted).',
   },
   SERVER_UNREACHABLE: { status: 502, summary: 'The client could not reach the provisioning service.' },
+  LISTEN_FAILED: {
+    status: 500,
+    summary: 'The service cannot listen on its address (in use, or not permitted).',
+  },
   SERVER_RESPONSE_INVALID: {
     status: 502,
     summary: 'The provisioning service answered with something that is not a valid API response.',
