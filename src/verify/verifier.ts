@@ -141,7 +141,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     let validated: ValidatedPath;
     try {
       const [leaf, ...pool] = result.signerChain;
-      validated = validatePath(leaf!, { ...format.pathOptions, anchors, intermediates: pool, time: at, cache });
+      validated = validatePath(leaf!, {
+        ...format.pathOptions,
+        anchors,
+        intermediates: pool,
+        time: at,
+        cache,
+      });
     } catch (err) {
       const e = asError(err);
       findings.push({ check: 'path', ok: false, code: e.code, message: e.message, detail: e.details });
