@@ -2,8 +2,10 @@
  * The list of command groups. Each group file exports `register…(program, ctx)`.
  */
 import type { Command } from 'commander';
+import { registerAdmin } from './admin.js';
 import type { CliContext } from './context.js';
 import { registerDemo } from './demo.js';
+import { registerEnroll } from './enroll.js';
 import { registerMakerCommands } from './maker.js';
 import { registerPolicy } from './policy.js';
 import { registerTokenCommands } from './token.js';
@@ -20,4 +22,6 @@ export function registerCommands(
   registerTokenCommands(program, ctx);
   registerPolicy(program, ctx);
   registerDemo(program, ctx, run);
+  registerEnroll(program, ctx);
+  registerAdmin(program, ctx);
 }
