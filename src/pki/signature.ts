@@ -64,7 +64,9 @@ export function resolveSignatureAlgorithm(
   policy: SignatureAlgorithmPolicy = DEFAULT_SIGNATURE_POLICY,
 ): ResolvedAlgorithm {
   // Memoised per (encoding, policy): the same handful of AlgorithmIdentifiers recur everywhere.
-  const cacheKey = `${policy.allowEcdsaNullParams ? 1 : 0}${Buffer.from(alg.der).toString('latin1')}`;
+  // The key spells the encoding one char per octet with a loop: Buffer.from(alg.der) would copy it first.
+  let cacheKey = policy.allowEcdsaNullParams ? '1' : '0';
+  for (let i = 0; i < alg.der.length; i++) cacheKey += String.fromCharCode(alg.der[i]!);
   let r = resolvedCache.get(cacheKey);
   if (r === undefined) {
     r = resolveUncached(alg, policy);
