@@ -134,6 +134,8 @@ export interface AuditVerification {
   /** First seq whose hash, chain link or numbering is wrong (edited, deleted, inserted, reordered). */
   readonly firstBad: number | null;
   readonly problem: string | null;
+  /** Hash of the last record that checked out (64 zeros for an empty log). */
+  readonly head?: string;
 }
 
 export interface Page<T> {
