@@ -145,12 +145,13 @@ class KyselyStore implements Store {
   ) {
     this.#db = db;
     this.#logger = logger;
+    const direct = createRepositories({
+      db,
+      logger,
+      atomically: (fn) => db.transaction().execute((trx) => fn(trx)),
+    });
     const repositories = outsideTransactions(
-      createRepositories({
-        db,
-        logger,
-        atomically: (fn) => db.transaction().execute((trx) => fn(trx)),
-      }),
+      kind === 'sqlite' ? writesInTransactions(direct, (fn) => this.transaction(fn)) : direct,
       () => this.#scope.getStore()?.open === true,
     );
     this.adminTokens = repositories.adminTokens;
@@ -258,6 +259,45 @@ class KyselyStore implements Store {
 
 const NESTED_TRANSACTION =
   'store: inside transaction(fn), use the repositories fn receives (the store itself would wait for this transaction)';
+
+/**
+ * SQLite: run each single-statement write in its own BEGIN IMMEDIATE transaction, so the write
+ * lock is awaited asynchronously (see sqlite.ts) rather than in SQLite's blocking busy handler.
+ * The statement is still one atomic step; the transaction only changes how the lock is taken.
+ */
+function writesInTransactions(
+  repositories: StoreRepositories,
+  transaction: <T>(fn: (tx: StoreRepositories) => Promise<T>) => Promise<T>,
+): StoreRepositories {
+  return {
+    ...repositories,
+    adminTokens: {
+      ...repositories.adminTokens,
+      create: (r) => transaction((tx) => tx.adminTokens.create(r)),
+    },
+    codes: {
+      ...repositories.codes,
+      create: (r) => transaction((tx) => tx.codes.create(r)),
+      markUsed: (id, at) => transaction((tx) => tx.codes.markUsed(id, at)),
+    },
+    challenges: {
+      ...repositories.challenges,
+      create: (r) => transaction((tx) => tx.challenges.create(r)),
+      consume: (id, codeId, at) => transaction((tx) => tx.challenges.consume(id, codeId, at)),
+    },
+    enrollments: {
+      ...repositories.enrollments,
+      insert: (r) => transaction((tx) => tx.enrollments.insert(r)),
+    },
+    certificates: {
+      ...repositories.certificates,
+      insert: (r) => transaction((tx) => tx.certificates.insert(r)),
+      revoke: (serial, at, reason) => transaction((tx) => tx.certificates.revoke(serial, at, reason)),
+    },
+    // audit.append already runs in its own transaction (`atomically`).
+    nextCounter: (name) => transaction((tx) => tx.nextCounter(name)),
+  };
+}
 
 /** Wrap every repository method to fail fast when called from inside a transaction. */
 function outsideTransactions(
