@@ -4,6 +4,7 @@
  * the certificate.
  */
 import type { Certificate } from '../pki/certificate.js';
+import type { KeyCache } from '../pki/keys.js';
 import type { Signer } from '../pki/signer.js';
 
 /** Where the CA's private key lives. Private key bytes never leave a provider. */
@@ -17,6 +18,8 @@ export interface IssuingCa {
   /** The issuing CA certificate first, then up to (and including) the root. */
   readonly chain: readonly Certificate[];
   readonly key: KeyProvider;
+  /** Decoded public keys for the check of each certificate after signing (openCa provides one). */
+  readonly keyCache?: KeyCache;
 }
 
 /** One certificate profile from the service configuration. */
