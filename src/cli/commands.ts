@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { registerAdmin } from './admin.js';
+import { registerCaCommands } from './ca.js';
 import type { CliContext } from './context.js';
 import { registerDemo } from './demo.js';
 import { registerEnroll } from './enroll.js';
@@ -21,6 +22,7 @@ export function registerCommands(
   registerMakerCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerPolicy(program, ctx);
+  registerCaCommands(program, ctx);
   registerDemo(program, ctx, run);
   registerEnroll(program, ctx);
   registerAdmin(program, ctx);
