@@ -27,14 +27,18 @@ export interface CrlRequest {
   readonly crlNumber: number | bigint;
 }
 
-/** Reasons an operator may give when revoking an issued certificate (RFC 5280 §5.3.1). */
+/**
+ * Reasons an operator may give when revoking an issued certificate (RFC 5280 §5.3.1). Not
+ * certificateHold: the service has no way back from a revocation, so a hold would be a lie;
+ * not cACompromise or aACompromise (about CAs and attribute authorities), nor removeFromCRL
+ * (delta CRLs only).
+ */
 export const REVOCATION_REASONS: readonly CrlReason[] = [
   'unspecified',
   'keyCompromise',
   'affiliationChanged',
   'superseded',
   'cessationOfOperation',
-  'certificateHold',
   'privilegeWithdrawn',
 ];
 

@@ -98,6 +98,9 @@ describe('buildCrl', () => {
     const entry = { serial: 'ab', revokedAt: NOW, reason: 'keyCompromise' };
     expect(code(() => buildCrl({ ...base, revoked: [{ ...entry, reason: 'stolen' }] }))).toBe('USAGE');
     expect(code(() => buildCrl({ ...base, revoked: [{ ...entry, reason: 'removeFromCRL' }] }))).toBe('USAGE');
+    expect(code(() => buildCrl({ ...base, revoked: [{ ...entry, reason: 'certificateHold' }] }))).toBe(
+      'USAGE',
+    );
     expect(code(() => buildCrl({ ...base, revoked: [entry, entry] }))).toBe('USAGE');
     expect(code(() => buildCrl({ ...base, revoked: [{ ...entry, serial: 'AB' }] }))).toBe('USAGE');
     expect(code(() => buildCrl({ ...base, revoked: [{ ...entry, serial: '00' }] }))).toBe('USAGE');
