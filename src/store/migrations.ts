@@ -291,12 +291,29 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
   };
 }
 
+/** Kysely's bookkeeping tables, named for this application so another Kysely app can share the schema. */
+export const MIGRATION_TABLE = 'provenance_migration';
+export const MIGRATION_LOCK_TABLE = 'provenance_migration_lock';
+
 /**
  * Bring the schema up to date. Concurrent openers are safe: Kysely's Migrator takes a lock
  * (PostgreSQL: an advisory lock; SQLite: the write transaction).
  */
 export async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialect): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+  // On PostgreSQL, Kysely looks for its bookkeeping table in every schema unless told which:
+  // pin it to the schema our tables go to (the first of search_path), or a store in another
+  // schema of the same database would be taken for this one.
+  const schema =
+    dialect === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider(dialect),
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -14,7 +14,7 @@
  * afterAll(async () => { await pg?.stop(); });
  * it('works on PostgreSQL', async (ctx) => {
  *   needPostgres(ctx, pg);
- *   const store = await openStore(await pg!.createDatabase());
+ *   const store = await openStore(await pg.createSchema());
  * });
  */
 import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
@@ -38,8 +38,13 @@ import pg from 'pg';
 export interface PostgresCluster {
   /** URL of the database `provenance` made at start. */
   readonly url: string;
-  /** Create a fresh, empty database in the cluster and return its URL (isolation per test). */
+  /** Create a fresh, empty database in the cluster and return its URL (about half a second). */
   createDatabase(name?: string): Promise<string>;
+  /**
+   * Create a fresh schema in the `provenance` database and return a URL whose connections use
+   * it (`search_path`): isolation per test in a millisecond, where a database takes ~0.5 s.
+   */
+  createSchema(name?: string): Promise<string>;
   /** Stop the server and delete its files (idempotent). */
   stop(): Promise<void>;
 }
@@ -149,9 +154,23 @@ export async function startPostgres(): Promise<PostgresCluster | null> {
       return `${admin}/${db}`;
     };
     const url = await createDatabase('provenance');
+    const createSchema = async (name?: string): Promise<string> => {
+      const schema = name ?? `s${process.pid}_${++counter}`;
+      if (!/^[a-z_][a-z0-9_]*$/.test(schema))
+        throw new Error(`createSchema: ${schema} is not a plain identifier`);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`create schema ${schema}`);
+      } finally {
+        await client.end();
+      }
+      return `${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    };
     return {
       url,
       createDatabase,
+      createSchema,
       stop: async () => {
         process.removeListener('exit', onExit);
         stopSync();

@@ -1,6 +1,6 @@
 /**
  * Run the same store tests on every backend: SQLite in memory, SQLite in a temp file (WAL)
- * and PostgreSQL (a throwaway cluster per test file, a fresh database per test). The
+ * and PostgreSQL (a throwaway cluster per test file, a fresh schema per test). The
  * PostgreSQL cases skip visibly without the server binaries and fail under CI=true.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +19,8 @@ export interface Backend {
   open(ctx: { skip: (note?: string) => void }, options?: OpenStoreOptions): Promise<Store>;
   /** A URL for a fresh empty database of this backend (opened and closed by the test itself). */
   freshUrl(ctx: { skip: (note?: string) => void }): Promise<string>;
+  /** The URL `open` or `freshUrl` returned last. */
+  url(): string;
   /** Open another store on the last URL `open` or `freshUrl` returned (a second instance). */
   reopen(options?: OpenStoreOptions): Promise<Store>;
 }
@@ -54,7 +56,7 @@ export function describeBackends(
         else if (name === 'sqlite-file') lastUrl = `sqlite:${join(tempDir as string, `store-${++files}.db`)}`;
         else {
           needPostgres(ctx, cluster);
-          lastUrl = await cluster.createDatabase();
+          lastUrl = await cluster.createSchema();
         }
         return lastUrl;
       };
@@ -67,6 +69,10 @@ export function describeBackends(
         name,
         freshUrl,
         open: async (ctx, options) => track(await openStore(await freshUrl(ctx), options)),
+        url: () => {
+          if (lastUrl === undefined) throw new Error('no database opened yet');
+          return lastUrl;
+        },
         reopen: async (options) => {
           if (lastUrl === undefined || lastUrl === 'sqlite::memory:')
             throw new Error('reopen needs a file or PostgreSQL database opened first');
