@@ -27,7 +27,7 @@ import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { bytesEqual, sha256Hex } from '../core/bytes.js';
-import type { Clock } from '../core/clock.js';
+import { type Clock, systemClock } from '../core/clock.js';
 import { fail, isProvenanceError, ProvenanceError } from '../core/errors.js';
 import { OID } from '../core/oids.js';
 import { decodePem, encodePem } from '../core/pem.js';
@@ -261,6 +261,7 @@ export async function initCaCsr(
 
 /** Options of `installCaCertificate`. */
 export interface InstallOptions {
+  /** The validation time source. Default: the system clock. */
   readonly clock: Clock;
   readonly files?: FileAccess;
   /** When the key is encrypted and this is given, the key itself is also checked against the certificate. */
@@ -281,8 +282,8 @@ export interface InstallOptions {
 export async function installCaCertificate(
   dir: string,
   certPem: string,
-  chainPem: string | undefined,
-  options: InstallOptions,
+  chainPem?: string,
+  options: InstallOptions = { clock: systemClock },
 ): Promise<CaInfo> {
   const files = options.files ?? nodeFileAccess();
   const state = await caDirectoryState(dir, files);
