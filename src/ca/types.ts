@@ -13,6 +13,7 @@ export interface KeyProvider extends Signer {
   readonly kind: string;
 }
 
+/** An issuing CA ready to sign: its certificate, its chain and its key provider (see openCa). */
 export interface IssuingCa {
   readonly certificate: Certificate;
   /** The issuing CA certificate first, then up to (and including) the root. */
@@ -57,6 +58,7 @@ export interface IssuanceProvenance {
   readonly deviceSerial?: string;
 }
 
+/** What issueCertificate needs for one certificate. */
 export interface IssueRequest {
   readonly ca: IssuingCa;
   readonly profile: CertificateProfile;
@@ -70,6 +72,7 @@ export interface IssueRequest {
   readonly serial?: Uint8Array;
 }
 
+/** A signed, self-checked certificate. */
 export interface IssuedCertificate {
   readonly der: Uint8Array;
   /** Lower-case hex, no sign pad. */
@@ -79,6 +82,7 @@ export interface IssuedCertificate {
   readonly subject: string;
 }
 
+/** One revoked certificate, as the store keeps it (`reason`: a CRLReason name, see REVOCATION_REASONS). */
 export interface RevokedEntry {
   readonly serial: string;
   readonly revokedAt: number;
