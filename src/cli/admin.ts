@@ -14,18 +14,19 @@ import { addServerOptions, clientFromOptions, isServiceAnswer, type ServerOption
 /** Largest admin token file read (the token is ~50 characters). */
 const MAX_TOKEN_FILE_BYTES = 4096;
 
-/** RFC 5280 §5.3.1 CRLReason names (value 7 is unused). */
+/**
+ * The RFC 5280 §5.3.1 CRLReason names an operator may give for an issued (end-entity)
+ * certificate, as the service accepts them: cACompromise and aACompromise concern CAs and
+ * attribute authorities, removeFromCRL only delta CRLs.
+ */
 export const CRL_REASONS = [
   'unspecified',
   'keyCompromise',
-  'cACompromise',
   'affiliationChanged',
   'superseded',
   'cessationOfOperation',
   'certificateHold',
-  'removeFromCRL',
   'privilegeWithdrawn',
-  'aACompromise',
 ] as const;
 
 interface AdminOptions extends ServerOptions {
