@@ -87,7 +87,13 @@ export const der = {
   null: (): Uint8Array => Uint8Array.of(0x05, 0x00),
 
   oid(dotted: string): Uint8Array {
-    return tlv(0x06, encodeOid(dotted));
+    let encoded = oidTlvCache.get(dotted);
+    if (encoded === undefined) {
+      encoded = tlv(0x06, encodeOid(dotted));
+      if (oidTlvCache.size < 1024) oidTlvCache.set(dotted, encoded);
+    }
+    // A copy: callers own what they get back.
+    return encoded.slice();
   },
 
   octets: (value: Uint8Array): Uint8Array => tlv(0x04, value),
@@ -144,6 +150,12 @@ export const der = {
   /** Already-encoded DER, passed through (for readability at call sites). */
   raw: (encoded: Uint8Array): Uint8Array => encoded,
 };
+
+/**
+ * Encoded OIDs by dotted text: the same few dozen recur in every certificate, and the project
+ * arc's 39-digit UUID arc costs microseconds of BigInt work each time.
+ */
+const oidTlvCache = new Map<string, Uint8Array>();
 
 /** Content octets of an OBJECT IDENTIFIER (X.690 §8.19). */
 export function encodeOid(dotted: string): Uint8Array {
