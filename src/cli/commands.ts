@@ -9,6 +9,7 @@ import { registerDemo } from './demo.js';
 import { registerEnroll } from './enroll.js';
 import { registerMakerCommands } from './maker.js';
 import { registerPolicy } from './policy.js';
+import { registerServe } from './serve.js';
 import { registerTokenCommands } from './token.js';
 import { registerVerify } from './verify.js';
 
@@ -26,4 +27,5 @@ export function registerCommands(
   registerDemo(program, ctx, run);
   registerEnroll(program, ctx);
   registerAdmin(program, ctx);
+  registerServe(program, ctx);
 }
