@@ -16,7 +16,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
   type DatabaseConnection,
+  type DialectAdapter,
   type Driver,
+  SqliteAdapter,
   SqliteDialect,
   type SqliteDialectConfig,
   SqliteDriver,
@@ -81,6 +83,17 @@ class ImmediateTransactionDriver extends SqliteDriver {
   }
 }
 
+class TransactionalDdlAdapter extends SqliteAdapter {
+  // SQLite runs DDL inside transactions (https://sqlite.org/lang_transaction.html). Kysely's
+  // adapter says it does not, and takes no migration lock, since one connection cannot race
+  // itself; but two processes opening one new file can. Saying true makes the Migrator read
+  // the migration state and migrate inside one BEGIN IMMEDIATE transaction: the second
+  // opener waits for the first, then finds nothing left to do.
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 class ProvenanceSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
   readonly #setBusyTimeout: (ms: number) => void;
@@ -91,6 +104,9 @@ class ProvenanceSqliteDialect extends SqliteDialect {
   }
   override createDriver(): Driver {
     return new ImmediateTransactionDriver(this.#config, this.#setBusyTimeout);
+  }
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlAdapter();
   }
 }
 

@@ -107,16 +107,9 @@ async function migrate(
   dialect: StoreDialect,
   logger: StoreLogger | undefined,
 ): Promise<void> {
-  let applied: string[];
-  try {
-    applied = await migrateToLatest(db, dialect);
-  } catch (err) {
-    // Two instances opening one empty PostgreSQL database at the same moment can collide while
-    // Kysely creates its own bookkeeping tables (before its migration lock exists); the second
-    // attempt finds them and waits on the lock like any later opener.
-    if (dialect !== 'postgres') throw err;
-    applied = await migrateToLatest(db, dialect);
-  }
+  // Concurrent openers are safe: Kysely tolerates racing creation of its bookkeeping tables
+  // and then migrates under a lock (PostgreSQL: advisory lock; SQLite: BEGIN IMMEDIATE).
+  const applied = await migrateToLatest(db, dialect);
   if (applied.length > 0) logger?.info({ migrations: applied }, 'store: schema migrated');
 }
 
