@@ -78,6 +78,11 @@ export interface ServiceConfig {
   readonly profiles: ReadonlyMap<string, CertificateProfile>;
   readonly enrollment: EnrollmentSettings;
   readonly limits: LimitSettings;
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (Fastify's trustProxy): false, or the
+   * proxies' addresses/CIDRs. Per-address rate limits then count the real client.
+   */
+  readonly trustProxy: boolean | readonly string[];
 }
 
 /** Command-line overrides (paths relative to the working directory). */
@@ -169,6 +174,12 @@ export const serviceConfigSchema = z.strictObject({
   profiles: certificateProfilesSchema,
   enrollment: enrollmentSchema.prefault({}),
   limits: limitsSchema.prefault({}),
+  trustProxy: z
+    .union([
+      z.boolean(),
+      z.array(z.string().regex(/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/, 'an IP address or CIDR')).max(64),
+    ])
+    .default(false),
 });
 
 /** The file written on first start: every default, commented. */
@@ -197,6 +208,7 @@ limits:
   bodyBytes: 65536
   perCodePerMinute: 20
   perAddressPerMinute: 300
+# trustProxy: [127.0.0.1]         # behind a reverse proxy: believe its X-Forwarded-For (per-address limits)
 `;
 
 /**
@@ -260,6 +272,7 @@ export function parseServiceConfig(
     profiles,
     enrollment: data.enrollment,
     limits: data.limits,
+    trustProxy: data.trustProxy,
   };
 }
 

@@ -53,6 +53,7 @@ describe('loadServiceConfig', () => {
         maxOpenChallengesPerCode: 5,
       },
       limits: { bodyBytes: 65536, perCodePerMinute: 20, perAddressPerMinute: 300 },
+      trustProxy: false,
     });
     expect(config.profiles.get('default')).toEqual({
       id: 'default',
@@ -128,6 +129,7 @@ describe('CONFIG_INVALID names the line', () => {
     ['a database URL of another kind', 'db: mysql://x\n', 1, 'sqlite'],
     ['YAML that does not parse', 'listen: [\n', 2, ''],
     ['a duplicate key', 'ca: a\nca: b\n', 2, ''],
+    ['a proxy that is not an address', 'trustProxy: [proxy.local]\n', 1, 'IP address'],
   ])('%s', (_name, yaml, line, words) => {
     const e = configError(yaml);
     expect(e.code).toBe('CONFIG_INVALID');

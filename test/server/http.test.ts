@@ -113,6 +113,25 @@ describe('rate limits', () => {
     expect((await hit()).statusCode).toBe(200);
   });
 
+  it('counts the client behind a trusted proxy by X-Forwarded-For, and ignores it from others', async () => {
+    const { app } = testApp({
+      config: testConfig('limits: { perAddressPerMinute: 1 }\ntrustProxy: [127.0.0.1]\n'),
+    });
+    const from = (client: string, remoteAddress = '127.0.0.1') =>
+      app.inject({
+        method: 'GET',
+        url: '/api/v1/ca/certificates',
+        remoteAddress,
+        headers: { 'x-forwarded-for': client },
+      });
+    expect((await from('192.0.2.1')).statusCode).toBe(200);
+    expect((await from('192.0.2.2')).statusCode).toBe(200);
+    expect((await from('192.0.2.1')).statusCode).toBe(429);
+    // A direct client cannot pick its address by sending the header.
+    expect((await from('192.0.2.3', '198.51.100.7')).statusCode).toBe(200);
+    expect((await from('192.0.2.4', '198.51.100.7')).statusCode).toBe(429);
+  });
+
   it('limits requests per enrollment code', async () => {
     const clock = testClock();
     const { app, store } = testApp({ clock, config: testConfig('limits: { perCodePerMinute: 2 }\n') });
