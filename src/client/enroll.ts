@@ -79,14 +79,17 @@ export async function enrollKey(options: EnrollKeyOptions): Promise<EnrolledKey>
   const { client, token, code, label } = options;
   const progress = options.onProgress ?? (() => undefined);
   const existing = (await token.listKeys()).find((k) => k.label === label);
+  if (existing && options.algorithm !== undefined && options.algorithm !== existing.algorithm)
+    fail(
+      'USAGE',
+      `the token's key "${label}" is ${existing.algorithm}, not ${options.algorithm}: choose another --label for a new key`,
+      { label },
+    );
+  // The challenge first: it proves the code is good before anything is made on the token.
+  const challenge = await client.challenge(code);
+  progress(`got challenge ${challenge.id} (expires ${challenge.expiresAt})`);
   let key: KeyInfo;
   if (existing) {
-    if (options.algorithm !== undefined && options.algorithm !== existing.algorithm)
-      fail(
-        'USAGE',
-        `the token's key "${label}" is ${existing.algorithm}, not ${options.algorithm}: choose another --label for a new key`,
-        { label },
-      );
     key = existing;
     progress(`using the existing ${key.algorithm} key "${label}"`);
   } else {
@@ -98,9 +101,6 @@ export async function enrollKey(options: EnrollKeyOptions): Promise<EnrolledKey>
     });
     progress(`made a new ${key.algorithm} key "${label}" on the token`);
   }
-
-  const challenge = await client.challenge(code);
-  progress(`got challenge ${challenge.id} (expires ${challenge.expiresAt})`);
   const csr = await token.signCsr({ label, subject: PLACEHOLDER_SUBJECT, nonce: challenge.nonce });
   progress('the token signed the request with its attestation bound to the challenge');
   const result = await client.enroll(code, challenge.id, encodePem('CERTIFICATE REQUEST', csr));

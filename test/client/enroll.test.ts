@@ -97,6 +97,14 @@ describe('enrollKey', () => {
     expect(r.key).toMatchObject({ algorithm: 'ed25519', pinPolicy: 'always', touchPolicy: 'never' });
   });
 
+  it('checks the code with a challenge before making anything on the token', async () => {
+    const { client } = setup();
+    const token = await freshToken();
+    const err = await rejection(enrollKey({ client, token, code: 'Q'.repeat(32), label: 'never-made' }));
+    expect(err.code).toBe('AUTH_INVALID');
+    expect(await token.listKeys()).toEqual([]);
+  });
+
   it("passes the service's refusal through with its code and verdict", async () => {
     const { fake, client } = setup();
     const verdict = { accepted: false, code: 'POLICY_NO_MATCH', path: [], matchedRule: null };
