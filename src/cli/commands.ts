@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { registerAdmin } from './admin.js';
+import { registerAudit } from './audit.js';
 import { registerCaCommands } from './ca.js';
 import type { CliContext } from './context.js';
 import { registerDemo } from './demo.js';
@@ -28,4 +29,5 @@ export function registerCommands(
   registerEnroll(program, ctx);
   registerAdmin(program, ctx);
   registerServe(program, ctx);
+  registerAudit(program, ctx);
 }

@@ -300,6 +300,21 @@ export const MIGRATION_LOCK_TABLE = 'provenance_migration_lock';
  * (PostgreSQL: an advisory lock; SQLite: the write transaction).
  */
 export async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialect): Promise<string[]> {
+  const { error, results } = await (await migratorFor(db, dialect)).migrateToLatest();
+  if (error !== undefined) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * The migrations this release knows that the database has not run, read without writing
+ * anything (no bookkeeping tables are created): for tools that must not change the database.
+ */
+export async function pendingMigrations(db: Kysely<Database>, dialect: StoreDialect): Promise<string[]> {
+  const migrations = await (await migratorFor(db, dialect)).getMigrations();
+  return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+async function migratorFor(db: Kysely<Database>, dialect: StoreDialect): Promise<Migrator> {
   // On PostgreSQL, Kysely looks for its bookkeeping table in every schema unless told which:
   // pin it to the schema our tables go to (the first of search_path), or a store in another
   // schema of the same database would be taken for this one.
@@ -307,14 +322,11 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialec
     dialect === 'postgres'
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
       : undefined;
-  const migrator = new Migrator({
+  return new Migrator({
     db,
     provider: migrationProvider(dialect),
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined) throw error;
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -3,7 +3,7 @@
  * dialect. Several service instances may share the database: every atomic step is a single
  * statement or a transaction, and audit appends serialise on the audit head's row lock.
  */
-import { PostgresDialect } from 'kysely';
+import { CompiledQuery, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { StoreLogger } from './db-errors.js';
 
@@ -14,6 +14,8 @@ export interface PostgresOptions {
   /** Give up connecting after this long (default 10 s): /readyz must answer, not hang. */
   readonly connectTimeoutMs?: number;
   readonly logger?: StoreLogger | undefined;
+  /** Every session read-only (tools that only look, such as `audit verify`). */
+  readonly readOnly?: boolean;
 }
 
 /** `postgres://user:secret@host/db` → `postgres://user:***@host/db` (for logs and messages). */
@@ -40,5 +42,17 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Postgr
   pool.on('error', (err) => {
     options.logger?.warn({ err }, 'store: an idle PostgreSQL connection failed');
   });
-  return new PostgresDialect({ pool });
+  return new PostgresDialect({
+    pool,
+    ...(options.readOnly === true
+      ? {
+          // The server then refuses any write in this session (SQLSTATE 25006), whatever the SQL.
+          onCreateConnection: async (connection) => {
+            await connection.executeQuery(
+              CompiledQuery.raw('set session characteristics as transaction read only'),
+            );
+          },
+        }
+      : {}),
+  });
 }

@@ -38,8 +38,13 @@ const STATEMENT_CACHE_SIZE = 256;
 
 /** Options for `openSqlite`. */
 export interface SqliteOptions {
-  /** Refuse to create the file (read-only tools such as `audit verify`). */
+  /** Refuse to create the file. */
   readonly mustExist?: boolean;
+  /**
+   * Open read-only (implies mustExist): no write can reach the file, not even the journal
+   * mode switch. For tools that only look (`audit verify`).
+   */
+  readonly readOnly?: boolean;
   /**
    * `normal` (default): WAL with synchronous=NORMAL is durable across process crashes
    * (SIGKILL, panics), and loses at most the last transactions on power loss or an OS crash.
@@ -118,12 +123,17 @@ class ProvenanceSqliteDialect extends SqliteDialect {
  * const db = new Kysely<Database>({ dialect: openSqlite('./provenance.db') });
  */
 export function openSqlite(path: string, options: SqliteOptions = {}): SqliteDialect {
-  const database = new BetterSqlite3(path, { fileMustExist: options.mustExist ?? false });
+  const readOnly = options.readOnly ?? false;
+  const database = new BetterSqlite3(path, {
+    fileMustExist: readOnly || (options.mustExist ?? false),
+    readonly: readOnly,
+  });
   try {
     // WAL: readers never block the writer and the writer never blocks readers; a crash leaves
     // committed transactions in the WAL, replayed on the next open. (In-memory databases
-    // have no WAL and ignore the pragma.)
-    database.pragma('journal_mode = WAL');
+    // have no WAL and ignore the pragma; the mode is stored in the file, so a read-only
+    // opener finds it set by the service.)
+    if (!readOnly) database.pragma('journal_mode = WAL');
     database.pragma(`busy_timeout = ${SQLITE_BLOCKING_BUSY_MS}`);
     database.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     // Off by default in SQLite: the schema's foreign keys mean nothing without it.

@@ -9,7 +9,7 @@ import type { Clock } from '../core/clock.js';
 import { ProvenanceError } from '../core/errors.js';
 import { AuditChainWalker } from './audit-chain.js';
 import { guard, type StoreLogger, storeError } from './db-errors.js';
-import { migrateToLatest, type StoreDialect } from './migrations.js';
+import { migrateToLatest, pendingMigrations, type StoreDialect } from './migrations.js';
 import { openPostgres, redactDatabaseUrl } from './postgres.js';
 import { AUDIT_PAGE_ROWS, auditRowFromDb, createRepositories } from './repositories.js';
 import type { Database } from './schema.js';
@@ -28,6 +28,17 @@ export interface OpenStoreOptions {
   readonly logger?: StoreLogger;
   /** SQLite: fail (STORE_UNAVAILABLE) instead of creating a missing database file. */
   readonly mustExist?: boolean;
+  /**
+   * false: do not create or migrate the schema; fail (STORE_UNAVAILABLE) unless the database
+   * already has this release's schema. For tools that must not write (`audit verify`).
+   * Default true.
+   */
+  readonly migrate?: boolean;
+  /**
+   * Look only: implies `mustExist` and `migrate: false`, and opens the SQLite file read-only
+   * or makes every PostgreSQL session read-only, so nothing can be written.
+   */
+  readonly readOnly?: boolean;
   /** SQLite durability, see `SqliteOptions.synchronous` (default 'normal'). */
   readonly sqliteSynchronous?: 'normal' | 'full';
   /** PostgreSQL pool size (default 10). */
@@ -83,18 +94,30 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       location.kind === 'sqlite'
         ? openSqlite(location.path, {
             ...(options.mustExist === undefined ? {} : { mustExist: options.mustExist }),
+            ...(options.readOnly === undefined ? {} : { readOnly: options.readOnly }),
             ...(options.sqliteSynchronous === undefined ? {} : { synchronous: options.sqliteSynchronous }),
           })
         : openPostgres(location.url, {
             logger,
             ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+            ...(options.readOnly === undefined ? {} : { readOnly: options.readOnly }),
           });
     db = new Kysely<Database>({ dialect });
   } catch (err) {
     throw storeError(err, `open ${location.kind} database ${where}`, { logger });
   }
   try {
-    await migrate(db, location.kind, logger);
+    if (options.migrate === false || options.readOnly === true) {
+      const pending = await pendingMigrations(db, location.kind);
+      if (pending.length > 0)
+        throw new ProvenanceError(
+          'STORE_UNAVAILABLE',
+          `the database ${where} does not hold this release's Provenance schema (missing ${pending.join(', ')}): start the service on it once to create or migrate it`,
+          { pending },
+        );
+    } else {
+      await migrate(db, location.kind, logger);
+    }
   } catch (err) {
     await db.destroy().catch(() => undefined);
     throw storeError(err, `open ${location.kind} database ${where}`, { logger });

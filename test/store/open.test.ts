@@ -157,6 +157,37 @@ describeBackends(
       }
     });
 
+    it('opens read-only: reads, refuses every write, and never creates the schema', async (ctx) => {
+      const url = await backend.freshUrl(ctx);
+      if (backend.name === 'postgres') {
+        // An empty database: a read-only opener must not create the schema in it.
+        const err = await openError(url, { readOnly: true });
+        expect(err.code).toBe('STORE_UNAVAILABLE');
+        expect(err.message).toContain("does not hold this release's Provenance schema");
+      }
+      const writer = await openStore(url);
+      const code = enrollmentCode();
+      await writer.codes.create(code);
+      const reader = await openStore(url, { readOnly: true });
+      try {
+        expect(await reader.codes.get(code.id)).toEqual(code);
+        expect(await reader.verifyAudit()).toMatchObject({ ok: true });
+        for (const write of [
+          () => reader.codes.create(enrollmentCode()),
+          () => reader.audit.append({ event: 'x.y', actor: 'system', subject: 's', data: {}, at: T0 }),
+          () => reader.nextCounter('crl-number'),
+        ]) {
+          const err = await write().catch((e: unknown) => e);
+          expect((err as ProvenanceError).code).toBe('STORE_UNAVAILABLE');
+        }
+        // The writer is unaffected and sees no stray rows.
+        expect((await writer.codes.list({})).items).toHaveLength(1);
+      } finally {
+        await reader.close();
+        await writer.close();
+      }
+    });
+
     it('refuses (STORE_UNAVAILABLE) a database migrated by a newer release it does not know', async (ctx) => {
       const url = await backend.freshUrl(ctx);
       const store = await openStore(url);
