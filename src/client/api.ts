@@ -160,7 +160,10 @@ export function createClient(options: ClientOptions): ProvisioningClient {
     throw new TypeError('maxResponseBytes must be a positive integer');
   const platformFetch: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const transport: Transport = {
-    fetch: options.caCert !== undefined ? fetchWithCa(options.caCert, platformFetch) : platformFetch,
+    fetch:
+      options.caCert !== undefined
+        ? fetchWithCa(options.caCert, platformFetch, maxResponseBytes)
+        : platformFetch,
     timeoutMs,
     maxResponseBytes,
   };

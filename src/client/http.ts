@@ -95,7 +95,11 @@ export function endpoint(base: URL, path: string): string {
  * @example
  * const client = createClient({ server: 'https://pki.internal', fetch: fetchWithCa(readFileSync('ca.pem', 'utf8')) });
  */
-export function fetchWithCa(caPem: string, fallback: FetchLike = globalThis.fetch): FetchLike {
+export function fetchWithCa(
+  caPem: string,
+  fallback: FetchLike = globalThis.fetch,
+  maxResponseBytes: number = DEFAULT_MAX_RESPONSE_BYTES,
+): FetchLike {
   const blocks = decodePem(caPem).filter((b) => b.label === 'CERTIFICATE');
   if (blocks.length === 0) fail('USAGE', 'the CA file holds no PEM CERTIFICATE block');
   // node:https wants PEM text; re-encode only the certificate blocks (no stray text, no keys).
@@ -116,7 +120,22 @@ export function fetchWithCa(caPem: string, fallback: FetchLike = globalThis.fetc
       req.on('error', reject);
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let total = 0;
+        res.on('data', (c: Buffer) => {
+          total += c.length;
+          // Bounded like the fetch path: never hold more than the client will read.
+          if (total > maxResponseBytes) {
+            res.destroy();
+            reject(
+              new ProvenanceError(
+                'INPUT_TOO_LARGE',
+                `the answer exceeds the limit of ${maxResponseBytes} bytes`,
+              ),
+            );
+            return;
+          }
+          chunks.push(c);
+        });
         res.on('error', reject);
         res.on('end', () => {
           const out = new Headers();

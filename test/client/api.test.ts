@@ -267,9 +267,9 @@ describe('network', () => {
     expect(created.subject).toBe('CN=Bob');
   });
 
-  it('trusts a private CA for an https server only when given with caCert', async () => {
-    const rootKey = ecKey();
-    const root = issue({ subject: 'Test TLS Root', key: rootKey, ca: {} });
+  /** An https server on 127.0.0.1 with a certificate from a fresh private root. */
+  function httpsServer(handler: (res: import('node:http').ServerResponse) => void) {
+    const root = issue({ subject: 'Test TLS Root', key: ecKey(), ca: {} });
     const leafKey = ecKey();
     const leaf = issue({
       subject: 'localhost',
@@ -285,12 +285,17 @@ describe('network', () => {
         cert: encodePem('CERTIFICATE', leaf.der),
         key: leafKey.privateKey.export({ type: 'pkcs8', format: 'pem' }),
       },
-      (_req, res) => {
-        res
-          .writeHead(201, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ id: 'c1', nonce: 'A'.repeat(43), expiresAt: '2026-01-01T00:00:00Z' }));
-      },
+      (_req, res) => handler(res),
     );
+    return { server, rootPem: encodePem('CERTIFICATE', root.der) };
+  }
+
+  it('trusts a private CA for an https server only when given with caCert', async () => {
+    const { server, rootPem } = httpsServer((res) => {
+      res
+        .writeHead(201, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ id: 'c1', nonce: 'A'.repeat(43), expiresAt: '2026-01-01T00:00:00Z' }));
+    });
     const port = await listen(server as unknown as Server);
     const url = `https://127.0.0.1:${port}`;
 
@@ -298,7 +303,7 @@ describe('network', () => {
     expect(untrusted.code).toBe('SERVER_UNREACHABLE');
     expect(untrusted.message).toMatch(/--ca-cert/);
 
-    const client = createClient({ server: url, caCert: encodePem('CERTIFICATE', root.der) });
+    const client = createClient({ server: url, caCert: rootPem });
     expect((await client.challenge(CODE)).id).toBe('c1');
 
     const other = issue({ subject: 'Other Root', key: ecKey(), ca: {} });
@@ -306,6 +311,19 @@ describe('network', () => {
       createClient({ server: url, caCert: encodePem('CERTIFICATE', other.der) }).challenge(CODE),
     );
     expect(wrong.code).toBe('SERVER_UNREACHABLE');
+  });
+
+  it('bounds an https answer read through the private CA too (INPUT_TOO_LARGE)', async () => {
+    const { server, rootPem } = httpsServer((res) => {
+      res.writeHead(201, { 'content-type': 'application/json' }).end('x'.repeat(50_000));
+    });
+    const port = await listen(server as unknown as Server);
+    const client = createClient({
+      server: `https://127.0.0.1:${port}`,
+      caCert: rootPem,
+      maxResponseBytes: 1000,
+    });
+    expect((await rejection(client.challenge(CODE))).code).toBe('INPUT_TOO_LARGE');
   });
 
   it('refuses a CA file without a certificate', () => {
