@@ -135,6 +135,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // per-request lines would dominate the log under load.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.bodyBytes,
+    // A client gets 30 s to send its whole request (slow-loris); answers take milliseconds.
+    requestTimeout: 30_000,
     // Behind a reverse proxy the client address comes from X-Forwarded-For, from trusted proxies only.
     trustProxy: typeof config.trustProxy === 'boolean' ? config.trustProxy : [...config.trustProxy],
     // Close idle keep-alive connections on shutdown; in-flight requests still finish.

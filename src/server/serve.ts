@@ -30,6 +30,7 @@ import { fail, isProvenanceError, ProvenanceError } from '../core/errors.js';
 import { KeyCache } from '../pki/keys.js';
 import { loadPolicyFile } from '../policy/load.js';
 import type { Policy } from '../policy/model.js';
+import { redactDatabaseUrl } from '../store/postgres.js';
 import { openStore } from '../store/store.js';
 import { ALL_SCOPES, type Store } from '../store/types.js';
 import { type FileAccess, nodeFileAccess } from '../token/software/file-access.js';
@@ -235,6 +236,7 @@ export async function startService(options: ServeOptions): Promise<RunningServic
       demo,
       cli,
       caCreated,
+      tokenFileExists: await files.exists(join(config.dir, ADMIN_TOKEN_FILE)),
     });
     if (policySource === null)
       options.err(
@@ -401,6 +403,7 @@ function printBanner(
     demo: DemoPaths | null;
     cli: string;
     caCreated: boolean;
+    tokenFileExists: boolean;
   },
 ): void {
   const { url, config, show } = b;
@@ -412,7 +415,7 @@ function printBanner(
     `  metrics    ${url}/metrics   health ${url}/healthz   ready ${url}/readyz`,
     `  CA chain   ${url}/api/v1/ca/certificates   CRL ${url}/api/v1/crl`,
     `  data       ${show(config.dir)} (config ${show(config.source)}, CA ${show(config.ca)}${b.caCreated ? ', created now' : ''})`,
-    `  database   ${config.db.startsWith('sqlite:') ? `sqlite:${show(config.db.slice(7))}` : config.db.replace(/\/\/[^@/]*@/, '//…@')}`,
+    `  database   ${config.db.startsWith('sqlite:') ? `sqlite:${show(config.db.slice(7))}` : redactDatabaseUrl(config.db)}`,
     `  policy     ${b.policy === null ? 'NONE: every enrollment is refused' : show(b.policy)}`,
     '',
   ];
@@ -422,8 +425,13 @@ function printBanner(
       `  ${b.bootstrapToken}`,
       '',
     );
-  } else {
+  } else if (b.tokenFileExists) {
     lines.push(`Admin token: the bootstrap token is in ${tokenFile} (not shown again).`, '');
+  } else {
+    lines.push(
+      `Admin token: admin tokens exist in the database, but ${tokenFile} is not here (another instance's first start?).`,
+      '',
+    );
   }
   const server = shellArg(url);
   const adminFile = shellArg(tokenFile);
