@@ -168,7 +168,7 @@ class KyselyStore implements Store {
     });
     const repositories = outsideTransactions(
       kind === 'sqlite' ? writesInTransactions(direct, (fn) => this.transaction(fn)) : direct,
-      () => this.#scope.getStore()?.open === true,
+      () => this.#inTransaction(),
     );
     this.adminTokens = repositories.adminTokens;
     this.codes = repositories.codes;
@@ -179,8 +179,12 @@ class KyselyStore implements Store {
     this.nextCounter = repositories.nextCounter;
   }
 
+  #inTransaction(): boolean {
+    return this.#scope.getStore()?.open === true;
+  }
+
   async transaction<T>(fn: (tx: StoreRepositories) => Promise<T>): Promise<T> {
-    if (this.#scope.getStore()?.open === true) throw new TypeError(NESTED_TRANSACTION);
+    if (this.#inTransaction()) throw new TypeError(NESTED_TRANSACTION);
     // Errors from fn (CHALLENGE_INVALID, ENROLLMENT_CODE_USED, …) roll back and reach the
     // caller unchanged; only failures of BEGIN/COMMIT/ROLLBACK themselves are translated.
     let fnError: { error: unknown } | undefined;
@@ -205,6 +209,7 @@ class KyselyStore implements Store {
   }
 
   verifyAudit(): Promise<AuditVerification> {
+    if (this.#inTransaction()) return Promise.reject(new TypeError(NESTED_TRANSACTION));
     return guard(
       'verify audit log',
       async () => {
@@ -258,6 +263,7 @@ class KyselyStore implements Store {
   }
 
   ping(): Promise<void> {
+    if (this.#inTransaction()) return Promise.reject(new TypeError(NESTED_TRANSACTION));
     return guard(
       'ping',
       async () => {

@@ -144,14 +144,20 @@ export interface Page<T> {
   readonly next: string | null;
 }
 
+/** Filters for `enrollments.list` (all optional, combined with AND; newest first). */
 export interface EnrollmentFilter {
   readonly customer?: string;
   readonly status?: EnrollmentStatus;
   readonly format?: string;
+  /** The verdict code ('ACCEPTED' or a rejection code), not the enrollment code's id. */
   readonly code?: string;
+  /** createdAt ≥ since (ms). */
   readonly since?: number;
+  /** createdAt < until (ms, exclusive). */
   readonly until?: number;
+  /** Page size, clamped to 1…100; 50 when absent. */
   readonly limit?: number;
+  /** `next` of the previous page; a malformed one is BODY_INVALID. */
   readonly cursor?: string;
 }
 
@@ -168,6 +174,7 @@ export interface StoreRepositories {
     get(id: string): Promise<EnrollmentCodeRecord | null>;
     /** Atomically mark used: true only for the one caller that flipped usedAt from null, before expiry. */
     markUsed(id: string, at: number): Promise<boolean>;
+    /** Newest first; limit and cursor as in EnrollmentFilter. */
     list(filter: { customer?: string; limit?: number; cursor?: string }): Promise<Page<EnrollmentCodeRecord>>;
   };
   readonly challenges: {
@@ -197,6 +204,7 @@ export interface StoreRepositories {
     /** Fails with a unique-constraint error if the serial exists (never issue a serial twice). */
     insert(record: CertificateRecord): Promise<void>;
     get(serial: string): Promise<CertificateRecord | null>;
+    /** True only for the call that moved it from good to revoked (unknown or already revoked: false). */
     revoke(serial: string, at: number, reason: string): Promise<boolean>;
     revoked(): Promise<CertificateRecord[]>;
     count(): Promise<number>;
@@ -204,6 +212,7 @@ export interface StoreRepositories {
   readonly audit: {
     /** Append one hash-chained record (serialised across concurrent writers and instances). */
     append(event: AuditEventInput): Promise<AuditRecord>;
+    /** Newest first (by seq); `since` filters on `at` (ms, inclusive); limit/cursor as in EnrollmentFilter. */
     list(filter: {
       event?: string;
       since?: number;

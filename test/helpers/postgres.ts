@@ -38,6 +38,8 @@ import pg from 'pg';
 export interface PostgresCluster {
   /** URL of the database `provenance` made at start. */
   readonly url: string;
+  /** The temp directory holding the cluster (data, socket, log); gone after stop(). */
+  readonly dir: string;
   /** Create a fresh, empty database in the cluster and return its URL (about half a second). */
   createDatabase(name?: string): Promise<string>;
   /**
@@ -169,6 +171,7 @@ export async function startPostgres(): Promise<PostgresCluster | null> {
     };
     return {
       url,
+      dir,
       createDatabase,
       createSchema,
       stop: async () => {

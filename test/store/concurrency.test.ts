@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
 import { isProvenanceError, ProvenanceError } from '../../src/core/errors.js';
 import type { AuditRecord, Store, StoreRepositories } from '../../src/store/index.js';
@@ -201,4 +202,58 @@ describeBackends(
     });
   },
   ['sqlite-file', 'postgres'],
+);
+
+describeBackends(
+  'SQLite single writer',
+  (backend) => {
+    it('never interleaves two transactions on the one connection', async (ctx) => {
+      const store = await backend.open(ctx);
+      const steps: string[] = [];
+      const body = (name: string) => async (tx: StoreRepositories) => {
+        steps.push(`${name} begins`);
+        await tx.nextCounter(name);
+        await sleep(20);
+        await tx.nextCounter(name);
+        steps.push(`${name} ends`);
+      };
+      await Promise.all([
+        store.transaction(body('a')),
+        store.transaction(body('b')),
+        store.transaction(body('c')),
+      ]);
+      expect(steps).toEqual(['a begins', 'a ends', 'b begins', 'b ends', 'c begins', 'c ends']);
+    });
+  },
+  ['sqlite-memory', 'sqlite-file'],
+);
+
+describeBackends(
+  'SQLite write lock held by another connection',
+  (backend) => {
+    it('waits for the lock without blocking the event loop, then writes', async (ctx) => {
+      const store = await backend.open(ctx);
+      const other = new Database(backend.url().slice('sqlite:'.length));
+      try {
+        // Another process's writer (a second instance, a maintenance script) holds the lock.
+        other.exec('begin immediate');
+        let ticks = 0;
+        const timer = setInterval(() => {
+          ticks++;
+        }, 5);
+        setTimeout(() => other.exec('commit'), 200);
+        const started = performance.now();
+        const code = enrollmentCode();
+        await store.codes.create(code);
+        clearInterval(timer);
+        expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+        // Timers kept firing while the write waited: SQLite's busy handler would have frozen them.
+        expect(ticks).toBeGreaterThan(10);
+        expect((await store.codes.get(code.id))?.id).toBe(code.id);
+      } finally {
+        other.close();
+      }
+    });
+  },
+  ['sqlite-file'],
 );
