@@ -11,8 +11,8 @@
  *    certificate, append the audit event. The answer leaves only after the commit.
  *
  * What writes rows: a CSR that cannot be read, or evidence the verifier finds malformed
- * (codes with HTTP status 400), writes nothing and leaves the challenge open; evidence that
- * was read and judged (422, 403) is a recorded rejection and consumes the challenge.
+ * (codes with HTTP status 400 or 413), writes nothing and leaves the challenge open; evidence
+ * that was read and judged (422, 403) is a recorded rejection and consumes the challenge.
  *
  * @example
  * const challenge = await createChallenge(ctx, code);
@@ -137,8 +137,9 @@ export async function enroll(
   const verdict = live.verifier.verify(evidence, { nonce: challenge.nonce, at: now });
   ctx.metrics.verification((performance.now() - started) / 1000);
 
-  if (!verdict.accepted && ERROR_CODES[verdict.code as ErrorCode].status === 400) {
-    // The evidence could not be read: nothing was judged, nothing is recorded.
+  if (!verdict.accepted && !isJudgement(verdict.code as ErrorCode)) {
+    // The evidence could not be read (400, 413), or the verifier failed (500): nothing was
+    // judged, so nothing is recorded and the challenge stays open.
     ctx.metrics.enrollment(verdict.format, 'invalid', verdict.code);
     throw new ProvenanceError(verdict.code as ErrorCode, verdict.message, { verdict });
   }
@@ -225,6 +226,15 @@ export async function enroll(
   if (!issued)
     throw new ProvenanceError(verdict.code as ErrorCode, verdict.message, { verdict, enrollmentId });
   return { enrollmentId, certificate: issued, verdict };
+}
+
+/**
+ * A refusal of evidence that was read and judged: 422 (a check failed: signature, nonce, path)
+ * or 403 (the policy said no). These are recorded; malformed input and our own failures are not.
+ */
+function isJudgement(code: ErrorCode): boolean {
+  const status = ERROR_CODES[code].status;
+  return status === 422 || status === 403;
 }
 
 /** Decode the submitted PEM; it must hold a certification request. Nothing is recorded on failure. */
