@@ -291,8 +291,9 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
   };
 }
 
-/** Kysely's bookkeeping tables, named for this application so another Kysely app can share the schema. */
+/** Kysely's record of applied migrations, named for this application so another Kysely app can share the schema. */
 export const MIGRATION_TABLE = 'provenance_migration';
+/** Kysely's migration lock row, named likewise. */
 export const MIGRATION_LOCK_TABLE = 'provenance_migration_lock';
 
 /**
