@@ -20,6 +20,7 @@ import { decodePem } from '../../src/core/pem.js';
 import { parseCertificate } from '../../src/pki/certificate.js';
 import { openStore } from '../../src/store/store.js';
 import type { EnrollmentRecord } from '../../src/store/types.js';
+import { runCli } from '../helpers/cli.js';
 import { tempDirs } from '../maker/fixtures.js';
 import { type ChildService, raw, spawnServe, testConfig } from './service.js';
 
@@ -174,6 +175,9 @@ describe('the service killed with SIGKILL mid-run', () => {
       } finally {
         await store.close();
       }
+      // The operator's check, as the issue names it.
+      const verify = await runCli(['audit', 'verify', '--data', dir]);
+      expect(verify.code, verify.err).toBe(0);
     },
     DEADLINE_MS + 60_000,
   );

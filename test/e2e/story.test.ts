@@ -46,10 +46,12 @@ function story(name: string, db: () => Promise<string | undefined | null>) {
     let certFile: string;
     let enrolled: { enrollmentId: string; certificate: { serial: string } };
     let code: string;
+    let dbUrl: string | undefined;
 
     beforeAll(async () => {
       const url = await db();
       if (url === null) return;
+      dbUrl = url;
       dir = await dirs.make('provenance-e2e-story-');
       s = await startE2eService(dir, url === undefined ? {} : { db: url });
     });
@@ -248,6 +250,12 @@ function story(name: string, db: () => Promise<string | undefined | null>) {
         'certificate.revoked',
       ])
         expect(events).toContain(e);
+      const cliCheck = await cli([
+        'audit',
+        'verify',
+        ...(dbUrl === undefined ? ['--data', dir] : ['--db', dbUrl]),
+      ]);
+      expect(cliCheck.code, cliCheck.err).toBe(0);
     });
   });
 }
