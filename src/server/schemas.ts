@@ -6,6 +6,7 @@
  * Query parameters are strings with patterns (no coercion), so "limit=ten" is BODY_INVALID
  * naming `limit`, not silently dropped.
  */
+import { REVOCATION_REASONS } from '../ca/crl.js';
 import { ALL_SCOPES } from '../store/types.js';
 
 /** Shared schemas, registered once with `app.addSchema` and referenced as `Name#`. */
@@ -361,15 +362,7 @@ export const getEnrollmentSchema = {
   },
 } as const;
 
-/** RFC 5280 §5.3.1 CRLReason names an administrator may give (no certificateHold: revocation is final). */
-export const REVOCATION_REASONS = [
-  'unspecified',
-  'keyCompromise',
-  'affiliationChanged',
-  'superseded',
-  'cessationOfOperation',
-  'privilegeWithdrawn',
-] as const;
+export { REVOCATION_REASONS };
 
 export const revokeSchema = {
   tags: ['admin'],

@@ -3,9 +3,11 @@
  * enrollment codes, enrollments, revocation, the audit log, the policy and its dry run,
  * admin tokens. Every state change is audited in the same transaction as the change.
  */
+
 import { randomUUID } from 'node:crypto';
 import { dirname, isAbsolute } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { renderSubject } from '../../ca/issue.js';
 import { fail, isProvenanceError } from '../../core/errors.js';
 import { encodePem } from '../../core/pem.js';
 import { encodeName } from '../../pki/name.js';
@@ -324,7 +326,8 @@ function resolveProfile(state: ServiceState, id: string | undefined) {
 function checkSubject(subject: string, template: string): void {
   try {
     encodeName(subject);
-    encodeName(template.replace('{subject}', subject));
+    // Exactly what issuance will build (no String.replace: it expands $& and friends).
+    renderSubject({ subjectTemplate: template }, subject);
   } catch (err) {
     if (!isProvenanceError(err)) throw err;
     invalidField('#/subject', err.message);
