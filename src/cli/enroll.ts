@@ -7,7 +7,8 @@
  * Also the options every client command shares (--server, --ca-cert, --insecure-http,
  * --timeout), used by `provenance admin` too.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { createClient, type ProvisioningClient } from '../client/api.js';
 import { DEFAULT_KEY_ALGORITHM, defaultLabel, type EnrolledKey, enrollKey } from '../client/enroll.js';
@@ -158,10 +159,15 @@ export function registerEnroll(program: Command, ctx: CliContext): void {
     const certFile = o.output ?? `${label}.pem`;
     const chainFile = chainFileFor(certFile);
     // Check before the code is spent: a certificate that cannot be saved would be lost.
-    if (!o.force)
-      for (const f of [certFile, chainFile])
-        if (existsSync(f))
-          fail('USAGE', `${f} exists: choose another -o FILE, or pass --force to replace it`);
+    for (const f of [certFile, chainFile]) {
+      if (!o.force && existsSync(f))
+        fail('USAGE', `${f} exists: choose another -o FILE, or pass --force to replace it`);
+      try {
+        accessSync(dirname(resolve(f)), constants.W_OK);
+      } catch {
+        fail('IO_ERROR', `cannot write ${f}: its folder does not exist or is not writable`, { path: f });
+      }
+    }
 
     const token = await openCliToken(o.token, o.pin, ctx);
     let result: EnrolledKey;
@@ -182,8 +188,17 @@ export function registerEnroll(program: Command, ctx: CliContext): void {
     }
 
     const files = nodeFileAccess();
-    await files.writeFileAtomic(certFile, result.certificatePem);
-    await files.writeFileAtomic(chainFile, result.chainPem.join(''));
+    try {
+      await files.writeFileAtomic(certFile, result.certificatePem);
+      await files.writeFileAtomic(chainFile, result.chainPem.join(''));
+    } catch (err) {
+      // The code is spent and the certificate issued: never lose it, print it instead.
+      ctx.err(
+        `error: the certificate was issued but could not be saved (${(err as Error).message}); here it is:\n`,
+      );
+      ctx.out(result.certificatePem + result.chainPem.join(''));
+      throw err;
+    }
     printSummary(result, certFile, chainFile, ctx, o.json === true);
   });
 }

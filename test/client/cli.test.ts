@@ -138,6 +138,25 @@ describe('provenance enroll', () => {
     expect(await readFile(out, 'utf8')).toBe('keep me');
   });
 
+  it('refuses an output folder that does not exist before spending the code', async () => {
+    const token = await cliToken();
+    const before = fake.requests.length;
+    const r = await run([
+      'enroll',
+      '--server',
+      server.url,
+      '--code',
+      fake.addCode('CN=Nowhere'),
+      '--token',
+      token,
+      '-o',
+      join(base, 'no-such-folder', 'cert.pem'),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/IO_ERROR: cannot write .*cert\.pem/);
+    expect(fake.requests.length).toBe(before);
+  });
+
   it('exits 1 on a refusal with the code, the reason, the chain and what to do', async () => {
     const token = await cliToken();
     fake.knobs.refuse = {
