@@ -40,7 +40,7 @@ const MAX_SERIAL_OCTETS = 20;
 
 /**
  * Every RFC 5280 §4 MUST that `cert` breaks for its role. A trust anchor's certificate, and a
- * self-issued end-entity certificate, need no authorityKeyIdentifier (§4.2.1.1).
+ * self-issued certificate, need no authorityKeyIdentifier (§4.2.1.1).
  */
 export function strictProfileViolations(
   cert: Certificate,
@@ -76,8 +76,10 @@ export function strictProfileViolations(
   // §4.2.1.1: keyIdentifier in every certificate but a self-signed one; never critical.
   const aki = cert.extension(OID.authorityKeyIdentifier);
   if (aki?.critical) add('PATH_INVALID', 'authorityKeyIdentifier marked critical (RFC 5280 §4.2.1.1)');
-  // The anchor's own certificate is exempt altogether: it is configured, not chained to.
-  const akiExempt = role === 'anchor' || (selfIssued && role === 'leaf');
+  // The anchor's own certificate is exempt altogether: it is configured, not chained to. A
+  // self-issued certificate anywhere (an untrusted root in the pool, say) may omit it too:
+  // §4.2.1.1 allows that for a CA's self-signed certificate.
+  const akiExempt = role === 'anchor' || selfIssued;
   if (!akiExempt && cert.authorityKeyId === null)
     add('PATH_INVALID', 'no authorityKeyIdentifier keyIdentifier (RFC 5280 §4.2.1.1)');
 

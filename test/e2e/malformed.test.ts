@@ -241,9 +241,9 @@ describe('evidence the verifier rejects: a 4xx problem with the verdict, recorde
   });
 
   it('records a token from a maker the policy does not trust (same names, other keys) as refused', async () => {
-    // The forged chain never reaches the trusted key: path validation refuses it (here on the
-    // forged self-signed root it carries, which the strict profile holds to RFC 5280 §4.2.1.1).
-    const problem = await rejected((nonce) => csrPem(nonce, stranger), 422, 'PATH_INVALID');
+    // The forged chain never reaches the trusted key: its top certificate bears the trusted
+    // maker's name, so the anchor is tried as its issuer and the signature cannot verify.
+    const problem = await rejected((nonce) => csrPem(nonce, stranger), 422, 'PATH_SIGNATURE_INVALID');
     expect(problem['detail']).toMatch(/Provenance Demo Maker/);
   });
 });
