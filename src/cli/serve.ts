@@ -43,27 +43,17 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--insecure-listen', 'allow plain HTTP on an address other than loopback')
     .option('--demo', 'also create a demo maker and policy (DATA/demo) and print a walk-through')
     .action(async (o: ServeFlags) => {
-      const service = await startService({
-        data: o.data,
-        ...(o.config === undefined ? {} : { config: o.config }),
-        ...(o.policy === undefined ? {} : { policy: o.policy }),
-        ...(o.db === undefined ? {} : { db: o.db }),
-        ...(o.listen === undefined ? {} : { listen: o.listen }),
-        ...(o.tlsCert === undefined ? {} : { tlsCert: o.tlsCert }),
-        ...(o.tlsKey === undefined ? {} : { tlsKey: o.tlsKey }),
-        insecureListen: o.insecureListen === true,
-        demo: o.demo === true,
-        env: ctx.env,
-        clock: ctx.clock,
-        out: ctx.out,
-        err: ctx.err,
-        cli: invokedAs(process.argv[1]),
-      });
+      // Signal handlers go in before anything starts: a SIGTERM that arrives while the service
+      // is starting (or right after the banner) must close it, not kill the process mid-write.
+      let service: Awaited<ReturnType<typeof startService>> | undefined;
+      let pending: string | undefined;
       const stop = (signal: string) => {
         ctx.err(`${signal}: closing (finishing requests in flight)\n`);
-        void service.close();
+        if (service) void service.close();
+        else pending = signal;
       };
       const reload = () => {
+        if (!service) return;
         service
           .reloadPolicy()
           .then((p) =>
@@ -83,6 +73,23 @@ export function registerServe(program: Command, ctx: CliContext): void {
       process.on('SIGTERM', onTerm);
       process.on('SIGHUP', reload);
       try {
+        service = await startService({
+          data: o.data,
+          ...(o.config === undefined ? {} : { config: o.config }),
+          ...(o.policy === undefined ? {} : { policy: o.policy }),
+          ...(o.db === undefined ? {} : { db: o.db }),
+          ...(o.listen === undefined ? {} : { listen: o.listen }),
+          ...(o.tlsCert === undefined ? {} : { tlsCert: o.tlsCert }),
+          ...(o.tlsKey === undefined ? {} : { tlsKey: o.tlsKey }),
+          insecureListen: o.insecureListen === true,
+          demo: o.demo === true,
+          env: ctx.env,
+          clock: ctx.clock,
+          out: ctx.out,
+          err: ctx.err,
+          cli: invokedAs(process.argv[1]),
+        });
+        if (pending !== undefined) void service.close();
         await service.closed;
       } finally {
         process.off('SIGINT', onInt);
