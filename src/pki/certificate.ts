@@ -58,7 +58,11 @@ export interface AlgorithmIdentifier {
 
 export interface AttributeTypeAndValue {
   readonly type: string;
-  /** The universal tag number of the value's string type (12 UTF8String, 19 PrintableString, ...). */
+  /**
+   * The universal tag number of the value's string type (12 UTF8String, 19 PrintableString,
+   * ...), or -1 for a value of another type, whose `value` is then '#' + the hex of its
+   * encoding (RFC 4514 §2.4).
+   */
   readonly valueTag: number;
   readonly value: string;
 }
@@ -421,14 +425,16 @@ export function parseName(buf: Uint8Array, tlv: Tlv): Name {
       expectTag(atvTlv, TAG.SEQUENCE, 'AttributeTypeAndValue');
       const [typeTlv, valueTlv] = children(buf, atvTlv, 2) as [Tlv, Tlv];
       const type = readOid(buf, typeTlv, 'attribute type');
-      let value: string;
       if (valueTlv.tagClass === 0 && !valueTlv.constructed && isStringTag(valueTlv.tagNumber)) {
-        value = readString(buf, valueTlv, `attribute ${type}`);
+        atvs.push({
+          type,
+          valueTag: valueTlv.tagNumber,
+          value: readString(buf, valueTlv, `attribute ${type}`),
+        });
       } else {
         // Non-string attribute values are shown as '#' + hex of the encoding (RFC 4514 §2.4).
-        value = `#${toHex(encodingOf(buf, valueTlv))}`;
+        atvs.push({ type, valueTag: -1, value: `#${toHex(encodingOf(buf, valueTlv))}` });
       }
-      atvs.push({ type, valueTag: valueTlv.tagNumber, value });
     }
     rdns.push(atvs);
   }
@@ -458,7 +464,8 @@ export function formatName(rdns: readonly (readonly AttributeTypeAndValue[])[]):
     for (let k = 0; k < rdn.length; k++) {
       const a = rdn[k]!;
       if (k !== 0) out += '+';
-      out += `${NAME_ATTRIBUTE_SHORT[a.type] ?? a.type}=${a.value.startsWith('#') ? a.value : escapeRdnValue(a.value)}`;
+      // A text value starting with "#" is escaped; only non-string values print as #hex.
+      out += `${NAME_ATTRIBUTE_SHORT[a.type] ?? a.type}=${a.valueTag < 0 ? a.value : escapeRdnValue(a.value)}`;
     }
   }
   return out;

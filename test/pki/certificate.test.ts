@@ -2,7 +2,7 @@ import { generateKeyPairSync, sign, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { der } from '../../src/core/der-writer.js';
 import { OID } from '../../src/core/oids.js';
-import { parseCertificate } from '../../src/pki/certificate.js';
+import { parseCertificate, parseName, readTlv } from '../../src/pki/certificate.js';
 
 function selfSigned(extra: Uint8Array[] = []): Uint8Array {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -52,5 +52,14 @@ describe('parseCertificate', () => {
     expect(() => parseCertificate(selfSigned([dup]))).toThrow(
       expect.objectContaining({ code: 'EXTENSION_MALFORMED' }),
     );
+  });
+});
+
+describe('formatName', () => {
+  it('escapes a text value that starts with "#" and shows only non-string values as #hex', () => {
+    const text = der.seq(der.setOf(der.seq(der.oid(OID.commonName), der.utf8('#tag'))));
+    const binary = der.seq(der.setOf(der.seq(der.oid(OID.commonName), der.octets(Uint8Array.of(1, 2)))));
+    expect(parseName(text, readTlv(text, 0)).text).toBe('CN=\\#tag');
+    expect(parseName(binary, readTlv(binary, 0)).text).toBe('CN=#04020102');
   });
 });
