@@ -80,6 +80,16 @@ export const ERROR_CODES = {
   POLICY_NO_MATCH: { status: 403, summary: 'No allow rule matches the validated path.' },
   POLICY_DENIED: { status: 403, summary: 'A deny rule matches the evidence.' },
   POLICY_REQUIREMENT_FAILED: { status: 403, summary: 'A required claim does not hold.' },
+  // --- signed token lists ----------------------------------------------------------------------
+  LIST_INVALID: { status: 400, summary: 'A token list is malformed or does not follow its schema.' },
+  LIST_SIGNATURE_INVALID: {
+    status: 422,
+    summary: 'A token list is not signed by a pinned publisher key (or its JWS header is wrong).',
+  },
+  LIST_ROLLBACK: { status: 422, summary: "A token list's sequence is lower than the last one seen." },
+  LIST_STALE: { status: 422, summary: 'A token list is past its nextUpdate plus grace: failing closed.' },
+  LIST_UNAVAILABLE: { status: 503, summary: 'A token list named by the policy could not be loaded.' },
+  LIST_REVOKED: { status: 403, summary: 'A token list marks a key in the path revoked or suspended.' },
   // --- tokens and maker tooling ----------------------------------------------------------------
   TOKEN_FILE_INVALID: { status: 400, summary: 'A token file is not a valid Provenance software token.' },
   TOKEN_PIN_INCORRECT: { status: 401, summary: 'The token PIN is wrong; the retry counter went down.' },
