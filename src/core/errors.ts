@@ -67,6 +67,15 @@ export const ERROR_CODES = {
     status: 422,
     summary: 'Path building gave up: too many candidates or too long a path.',
   },
+  CERT_REVOKED: {
+    status: 422,
+    summary: 'A certificate in the path is revoked or suspended (CRL or status list).',
+  },
+  REVOCATION_UNAVAILABLE: {
+    status: 422,
+    summary: 'Revocation is required but its data is missing, unverifiable or out of date.',
+  },
+  STATUS_LIST_INVALID: { status: 400, summary: 'An attestation status list is malformed or too large.' },
   // --- attestation evidence --------------------------------------------------------------------
   ATTESTATION_MISSING: { status: 422, summary: 'The input carries no attestation Provenance can verify.' },
   ATTESTATION_MALFORMED: { status: 400, summary: 'An attestation statement or extension is malformed.' },
