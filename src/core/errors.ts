@@ -99,6 +99,24 @@ export const ERROR_CODES = {
   LIST_STALE: { status: 422, summary: 'A token list is past its nextUpdate plus grace: failing closed.' },
   LIST_UNAVAILABLE: { status: 503, summary: 'A token list named by the policy could not be loaded.' },
   LIST_REVOKED: { status: 403, summary: 'A token list marks a key in the path revoked or suspended.' },
+  // --- FIDO Metadata Service ------------------------------------------------------------------
+  MDS_MALFORMED: {
+    status: 400,
+    summary: 'A FIDO MDS BLOB is not a well-formed JWT or its payload breaks the MDS3 schema.',
+  },
+  MDS_STALE: { status: 422, summary: 'The FIDO MDS BLOB is past its nextUpdate: failing closed.' },
+  MDS_ROLLBACK: {
+    status: 422,
+    summary: 'The FIDO MDS BLOB number (no) is lower than the last one accepted.',
+  },
+  MDS_CHAIN_REVOKED: {
+    status: 422,
+    summary: 'A certificate of the MDS BLOB signing chain is revoked by its issuer CRL.',
+  },
+  MDS_FETCH_FAILED: {
+    status: 502,
+    summary: 'The FIDO MDS BLOB could not be fetched (network, status, timeout).',
+  },
   // --- tokens and maker tooling ----------------------------------------------------------------
   TOKEN_FILE_INVALID: { status: 400, summary: 'A token file is not a valid Provenance software token.' },
   TOKEN_PIN_INCORRECT: { status: 401, summary: 'The token PIN is wrong; the retry counter went down.' },
