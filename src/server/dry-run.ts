@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { parsePolicy } from '../policy/load.js';
-import type { StoreRepositories } from '../store/types.js';
+import type { Policy } from '../policy/model.js';
+import type { EnrollmentRecord, StoreRepositories } from '../store/types.js';
 import { revivePolicyInput } from './minimise.js';
 
 /** One decision and the rule behind it. */
@@ -50,9 +51,38 @@ export interface DryRunOptions {
 
 /** Evaluate the draft over the last `limit` enrollments. POLICY_INVALID names the line. */
 export async function dryRunPolicy(options: DryRunOptions): Promise<DryRunReport> {
-  const base = resolve(options.baseDir);
-  const read = options.readFile ?? ((p: string) => new Uint8Array(readFileSync(p)));
-  const draft = parsePolicy(options.text, {
+  const draft = parseDraftPolicy(options.text, options.baseDir, options.readFile);
+  const records = await options.store.enrollments.recent(options.limit);
+  let evaluated = 0;
+  let skipped = 0;
+  const changed: DryRunReport['changed'][number][] = [];
+  for (const r of records) {
+    const outcome = reevaluateEnrollment(draft, r);
+    if (outcome === null) {
+      skipped++;
+      continue;
+    }
+    evaluated++;
+    const { before, after } = outcome;
+    if (before.code !== after.code || before.rule !== after.rule)
+      changed.push({ enrollmentId: r.id, before, after });
+  }
+  return { digest: draft.digest, evaluated, skipped, changed };
+}
+
+/**
+ * Parse a draft policy whose files resolve in `baseDir` and must stay inside it (an
+ * administrator sending YAML must not make the service read arbitrary files).
+ * POLICY_INVALID names the line.
+ */
+export function parseDraftPolicy(
+  text: string,
+  baseDir: string,
+  readFile?: (path: string) => Uint8Array,
+): Policy {
+  const base = resolve(baseDir);
+  const read = readFile ?? ((p: string) => new Uint8Array(readFileSync(p)));
+  return parsePolicy(text, {
     source: 'draft',
     baseDir: base,
     readFile: (path) => {
@@ -63,22 +93,22 @@ export async function dryRunPolicy(options: DryRunOptions): Promise<DryRunReport
       return read(path);
     },
   });
-  const records = await options.store.enrollments.recent(options.limit);
-  let evaluated = 0;
-  let skipped = 0;
-  const changed: DryRunReport['changed'][number][] = [];
-  for (const r of records) {
-    const input = revivePolicyInput(r.policyInput);
-    if (input === null) {
-      skipped++;
-      continue;
-    }
-    evaluated++;
-    const decision = evaluatePolicy(draft, input);
-    const before = { code: r.code, rule: r.matchedRule };
-    const after = { code: decision.code, rule: decision.matchedRule ?? null };
-    if (before.code !== after.code || before.rule !== after.rule)
-      changed.push({ enrollmentId: r.id, before, after });
-  }
-  return { digest: draft.digest, evaluated, skipped, changed };
+}
+
+/**
+ * The decision on record for an enrollment and the one `policy` makes now over its stored
+ * policy input; null when the enrollment has none (rejected before the policy stage).
+ * Shared by the dry run and re-evaluation after a compromise (reevaluate.ts).
+ */
+export function reevaluateEnrollment(
+  policy: Policy,
+  record: Pick<EnrollmentRecord, 'policyInput' | 'code' | 'matchedRule'>,
+): { readonly before: DecisionSummary; readonly after: DecisionSummary } | null {
+  const input = revivePolicyInput(record.policyInput);
+  if (input === null) return null;
+  const decision = evaluatePolicy(policy, input);
+  return {
+    before: { code: record.code, rule: record.matchedRule },
+    after: { code: decision.code, rule: decision.matchedRule ?? null },
+  };
 }
