@@ -8,6 +8,7 @@ import { registerCaCommands } from './ca.js';
 import type { CliContext } from './context.js';
 import { registerDemo } from './demo.js';
 import { registerEnroll } from './enroll.js';
+import { registerList } from './list.js';
 import { registerMakerCommands } from './maker.js';
 import { registerPolicy } from './policy.js';
 import { registerServe } from './serve.js';
@@ -30,4 +31,5 @@ export function registerCommands(
   registerAdmin(program, ctx);
   registerServe(program, ctx);
   registerAudit(program, ctx);
+  registerList(program, ctx);
 }
