@@ -17,6 +17,8 @@ import { type ErrorCode, fail, isProvenanceError, ProvenanceError } from '../cor
 import { decodePem, isPem } from '../core/pem.js';
 import { anchorFromCertificate, type TrustAnchor } from '../pki/anchor.js';
 import { type Certificate, parseCertificate } from '../pki/certificate.js';
+import { crlFileRef, isStatusListUrl, statusListFileRef } from '../trust/revocation/files.js';
+import { type AnchorRevocation, DEFAULT_REVOCATION_MODE } from '../trust/revocation/types.js';
 import {
   type AllowEntry,
   type AllowRule,
@@ -296,9 +298,11 @@ class PolicyResolver {
     const allow = this.resolveAllow(anchors);
     const entries = this.resolveDenyEntries();
     const deny = this.file.deny;
+    const revocation = this.resolveRevocation();
     return finishPolicy({
       source: this.options.source,
       anchors,
+      ...(revocation.length > 0 ? { revocation } : {}),
       allow,
       require: this.requirements(this.file.require, ['require']),
       deny: {
@@ -339,6 +343,57 @@ class PolicyResolver {
       });
     });
     return anchors;
+  }
+
+  /** `trust[].revocation`, `crls` and `statusList`: files read and parsed now, URLs left to the service. */
+  private resolveRevocation(): AnchorRevocation[] {
+    const out: AnchorRevocation[] = [];
+    this.file.trust.forEach((entry, i) => {
+      if (entry.revocation === undefined && entry.crls === undefined && entry.statusList === undefined)
+        return;
+      const crls = (entry.crls ?? []).map((file, j) =>
+        this.readRevocationFile(file, ['trust', i, 'crls', j], (bytes) => crlFileRef(file, bytes)),
+      );
+      const list = entry.statusList;
+      let statusList: AnchorRevocation['statusList'];
+      if (list !== undefined && isStatusListUrl(list)) {
+        // The status list is not signed: only TLS vouches for it, so plain http is refused.
+        if (!/^https:\/\//i.test(list))
+          throw this.locator.error(['trust', i, 'statusList'], `"${list}" is not an https URL`);
+        statusList = { kind: 'url', url: list };
+      } else if (list !== undefined) {
+        statusList = this.readRevocationFile(list, ['trust', i, 'statusList'], (bytes) =>
+          statusListFileRef(list, bytes),
+        );
+      }
+      out.push({
+        anchorId: entry.id,
+        mode: entry.revocation ?? DEFAULT_REVOCATION_MODE,
+        crls,
+        ...(statusList === undefined ? {} : { statusList }),
+      });
+    });
+    return out;
+  }
+
+  /** Read and parse a revocation file named in the policy; every failure names the line. */
+  private readRevocationFile<T>(file: string, path: YamlPath, parse: (bytes: Uint8Array) => T): T {
+    const full = isAbsolute(file) ? file : resolve(this.options.baseDir, file);
+    let bytes: Uint8Array;
+    try {
+      bytes = this.readFile(full);
+    } catch (err) {
+      throw this.locator.error(path, `cannot read "${file}": ${ioReason(err)}`, { cause: err });
+    }
+    try {
+      return parse(bytes);
+    } catch (err) {
+      if (!isProvenanceError(err)) throw err;
+      throw this.locator.error(path, `"${file}" is not usable: ${err.code}: ${err.message}`, {
+        cause: err,
+        extra: { cause: err.code },
+      });
+    }
   }
 
   private resolveAllow(anchors: readonly TrustAnchor[]): AllowRule[] {

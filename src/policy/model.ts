@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { TrustAnchor } from '../pki/anchor.js';
+import type { AnchorRevocation } from '../trust/revocation/types.js';
 import type { VersionRange } from './versions.js';
 
 /** How fresh the evidence must be shown to be (see `Requirements.freshness`). */
@@ -111,6 +112,8 @@ export interface Policy {
   readonly allow: readonly AllowRule[];
   readonly require: Requirements;
   readonly deny: DenyRules;
+  /** Revocation settings of the trust entries that name any (others: best-effort, no files). */
+  readonly revocation?: readonly AnchorRevocation[];
 }
 
 /** The defaults for `deny:` (fail closed: broken keys are rejected unless the policy opts out). */
@@ -153,6 +156,19 @@ export function canonicalPolicy(policy: Omit<Policy, 'digest'>): unknown {
       entries: policy.deny.entries.map((e) => ({ spkiSha256: e.spkiSha256, reason: e.reason })),
       firmware: policy.deny.firmware.map((r) => r.text),
     },
+    // Only when some trust entry names revocation settings, so older digests stay the same.
+    ...(policy.revocation && policy.revocation.length > 0
+      ? {
+          revocation: policy.revocation.map((r) => ({
+            anchor: r.anchorId,
+            mode: r.mode,
+            crls: r.crls.map((c) => c.sha256),
+            ...(r.statusList === undefined
+              ? {}
+              : { statusList: r.statusList.kind === 'url' ? r.statusList.url : r.statusList.sha256 }),
+          })),
+        }
+      : {}),
   };
 }
 

@@ -82,6 +82,12 @@ const trustSchema = z.strictObject({
   certificates: oneOrMany(filePath, POLICY_LIMITS.maxCertificatesPerTrust).optional(),
   formats: z.union([z.literal('any'), oneOrMany(z.enum(POLICY_FORMATS), POLICY_FORMATS.length)]).optional(),
   description: z.string().max(1000).optional(),
+  /** Revocation of paths ending at this anchor (docs/policy.md): default best-effort. */
+  revocation: z.enum(['require', 'best-effort', 'off']).optional(),
+  /** CRL files (DER or PEM), checked against their issuer in each path. */
+  crls: oneOrMany(filePath, POLICY_LIMITS.maxCertificatesPerTrust).optional(),
+  /** An Android-style attestation status list: a file, or an https URL the service fetches. */
+  statusList: z.string().min(1).max(4096).optional(),
 });
 
 const allowSchema = z

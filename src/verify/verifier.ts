@@ -30,6 +30,8 @@ import { KeyCache } from '../pki/keys.js';
 import { type ValidatedPath, validatePath } from '../pki/path.js';
 import { evaluatePolicy, type Policy } from '../policy/index.js';
 import type { Finding, PathEntry } from '../policy/types.js';
+import { revocationStage } from '../trust/revocation/stage.js';
+import type { RevocationProvider } from '../trust/revocation/types.js';
 import { decodeEvidence } from './input.js';
 
 /** A path entry as reported (JSON-safe: no key bytes). */
@@ -62,6 +64,11 @@ export interface VerifierOptions {
   readonly clock?: Clock;
   /** Decoded public keys, reused across verifications. One per verifier by default. */
   readonly keyCache?: KeyCache;
+  /**
+   * Fetched revocation data (CRLs from distribution points, status lists by URL), consulted
+   * synchronously; the service refreshes it. CRL and status list files come with the policy.
+   */
+  readonly revocation?: RevocationProvider;
 }
 
 export interface Expectations {
@@ -172,6 +179,26 @@ export function createVerifier(options: VerifierOptions): Verifier {
         severity: 'warning',
         message: `accepted quirk ${q.id}: ${q.detail}`,
         ...(q.position === undefined ? {} : { position: q.position }),
+      });
+    }
+
+    // 3b. Revocation of every path entry, under the anchor's mode (src/trust/revocation/check.ts).
+    const revoked = revocationStage({
+      policy,
+      validated,
+      result,
+      provider: options.revocation,
+      time: at,
+      cache,
+    });
+    findings.push(...revoked.findings);
+    if (!revoked.ok) {
+      return reject(revoked.code, revoked.message, {
+        format: format.id,
+        path: path.map(({ spki: _spki, ...entry }) => entry),
+        claims: result.claims,
+        freshness: result.freshnessKind,
+        quirks,
       });
     }
 
