@@ -28,7 +28,11 @@ const MAX_CERT_B64 = 96 * 1024;
 const date = z
   .string()
   .regex(DATE)
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'not a calendar date');
+  // Date.parse rolls 2026-02-30 over to March: a round trip catches days that do not exist.
+  .refine((d) => {
+    const ms = Date.parse(`${d}T00:00:00Z`);
+    return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === d;
+  }, 'not a calendar date');
 /**
  * Base64 DER (MDS uses base64, not base64url). Real production BLOBs (no 9, no 12) wrap some
  * attestationRootCertificates in line breaks, as PEM bodies are: white space is dropped first.
