@@ -13,6 +13,7 @@ import { relative, resolve, sep } from 'node:path';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { parsePolicy } from '../policy/load.js';
 import type { Policy } from '../policy/model.js';
+import type { PolicyDecision, PolicyInput } from '../policy/types.js';
 import type { EnrollmentRecord, StoreRepositories } from '../store/types.js';
 import { revivePolicyInput } from './minimise.js';
 
@@ -97,16 +98,17 @@ export function parseDraftPolicy(
 
 /**
  * The decision on record for an enrollment and the one `policy` makes now over its stored
- * policy input; null when the enrollment has none (rejected before the policy stage).
+ * policy input (`evaluate`: evaluatePolicy, or one bound to more context); null when the enrollment has none (rejected before the policy stage).
  * Shared by the dry run and re-evaluation after a compromise (reevaluate.ts).
  */
 export function reevaluateEnrollment(
   policy: Policy,
   record: Pick<EnrollmentRecord, 'policyInput' | 'code' | 'matchedRule'>,
+  evaluate: (policy: Policy, input: PolicyInput) => PolicyDecision = evaluatePolicy,
 ): { readonly before: DecisionSummary; readonly after: DecisionSummary } | null {
   const input = revivePolicyInput(record.policyInput);
   if (input === null) return null;
-  const decision = evaluatePolicy(policy, input);
+  const decision = evaluate(policy, input);
   return {
     before: { code: record.code, rule: record.matchedRule },
     after: { code: decision.code, rule: decision.matchedRule ?? null },

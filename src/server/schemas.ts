@@ -512,6 +512,95 @@ export const dryRunSchema = {
   },
 } as const;
 
+/** Most issued enrollments one re-evaluation request may examine. */
+export const MAX_REEVALUATE = 100_000;
+
+const decisionSummary = {
+  type: 'object',
+  required: ['code', 'rule'],
+  properties: { code: { type: 'string' }, rule: nullableString },
+} as const;
+
+export const reevaluateSchema = {
+  tags: ['admin'],
+  summary:
+    'Re-run the policy over issued enrollments whose certificate is good; list (and with revoke, revoke) those it now rejects',
+  description:
+    'Needs enrollments:read, and certificates:revoke as well when revoke is true. A draft policy ' +
+    '(YAML) may be given to see what it would reject, but revocation runs only under the live ' +
+    'policy (a draft with revoke: true is BODY_INVALID). Audited: reevaluation.run, and ' +
+    'certificate.revoked for each revocation; the CRL is regenerated.',
+  security: ADMIN_SECURITY,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      revoke: { type: 'boolean', description: 'revoke every certificate listed (default false)' },
+      reason: {
+        type: 'string',
+        enum: REVOCATION_REASONS,
+        description: 'RFC 5280 §5.3.1 reason for the revocations (default keyCompromise)',
+      },
+      policy: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 1048576,
+        description: 'a draft policy, YAML text (default: the live policy)',
+      },
+      limit: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_REEVALUATE,
+        description: 'issued enrollments to examine, newest first (default 10000)',
+      },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['policyDigest', 'evaluated', 'skipped', 'truncated', 'wouldReject', 'revoked', 'reason'],
+      properties: {
+        policyDigest: { type: 'string' },
+        evaluated: { type: 'integer', description: 'enrollments with a good, unexpired certificate re-run' },
+        skipped: {
+          type: 'integer',
+          description: 'issued enrollments not re-run: certificate revoked or expired, or no policy input',
+        },
+        truncated: { type: 'boolean', description: 'the limit stopped the walk early' },
+        wouldReject: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: [
+              'enrollmentId',
+              'serial',
+              'customer',
+              'subject',
+              'keySpkiSha256',
+              'before',
+              'after',
+              'revoked',
+            ],
+            properties: {
+              enrollmentId: { type: 'string' },
+              serial: { type: 'string' },
+              customer: { type: 'string' },
+              subject: { type: 'string' },
+              keySpkiSha256: { type: 'string' },
+              before: decisionSummary,
+              after: decisionSummary,
+              revoked: { type: 'boolean', description: 'this request revoked it' },
+            },
+          },
+        },
+        revoked: { type: 'array', items: { type: 'string' }, description: 'serials revoked now' },
+        reason: nullableString,
+      },
+    },
+    ...ADMIN_ERRORS,
+  },
+} as const;
+
 export const createTokenSchema = {
   tags: ['admin'],
   summary: 'Create an admin token with scopes (shown once)',

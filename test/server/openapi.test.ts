@@ -19,6 +19,7 @@ const ROUTES: { method: string; path: string; body?: boolean; params?: string[];
   { method: 'get', path: '/api/v1/admin/audit', query: ['event', 'since', 'limit', 'cursor'] },
   { method: 'get', path: '/api/v1/admin/policy' },
   { method: 'post', path: '/api/v1/admin/policy/dry-run', body: true },
+  { method: 'post', path: '/api/v1/admin/reevaluate', body: true },
   { method: 'post', path: '/api/v1/admin/tokens', body: true },
   { method: 'get', path: '/healthz' },
   { method: 'get', path: '/readyz' },

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { renderSubject } from '../../ca/issue.js';
 import { fail, isProvenanceError } from '../../core/errors.js';
 import { encodePem } from '../../core/pem.js';
+import type { CrlReason } from '../../pki/crl.js';
 import { encodeName } from '../../pki/name.js';
 import { policySummary } from '../../policy/describe.js';
 import type {
@@ -22,7 +23,9 @@ import type {
 } from '../../store/types.js';
 import { normaliseSerial } from '../../store/values.js';
 import type { ServiceState } from '../app.js';
-import { dryRunPolicy } from '../dry-run.js';
+import { BEARER_CHALLENGE } from '../auth.js';
+import { dryRunPolicy, parseDraftPolicy } from '../dry-run.js';
+import { reevaluate } from '../reevaluate.js';
 import {
   auditSchema,
   createCodeSchema,
@@ -32,12 +35,14 @@ import {
   listCodesSchema,
   listEnrollmentsSchema,
   policySchema,
+  reevaluateSchema,
   revokeSchema,
 } from '../schemas.js';
 import { newAdminToken, newEnrollmentCode } from '../secrets.js';
 
 const DEFAULT_PAGE = 50;
 const DEFAULT_DRY_RUN = 100;
+const DEFAULT_REEVALUATE = 10_000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
@@ -263,6 +268,51 @@ export function registerAdminRoutes(app: FastifyInstance, state: ServiceState): 
         data: { limit, evaluated: report.evaluated, skipped: report.skipped, changed: report.changed.length },
         at: clock(),
       });
+      return report;
+    },
+  );
+
+  app.post<{ Body: { revoke?: boolean; reason?: CrlReason; policy?: string; limit?: number } }>(
+    '/api/v1/admin/reevaluate',
+    { schema: reevaluateSchema, config: admin('enrollments:read') },
+    async (request) => {
+      const body = request.body;
+      const token = request.adminToken!;
+      const revoke = body.revoke === true;
+      // Bulk revocation is a revocation: it needs the revoke scope on top of reading enrollments.
+      if (revoke && !token.scopes.includes('certificates:revoke'))
+        fail('AUTH_SCOPE', 'revoke: true needs the scope "certificates:revoke"', {
+          wwwAuthenticate: `${BEARER_CHALLENGE}, error="insufficient_scope", scope="certificates:revoke"`,
+          scope: 'certificates:revoke',
+        });
+      // Revoking under a policy that is not enforced would let the same model enroll again:
+      // revocation runs under the live policy only; a draft is for looking.
+      if (revoke && body.policy !== undefined)
+        invalidField(
+          '#/revoke',
+          'revocation runs under the live policy only: load the draft, then re-evaluate',
+        );
+      const live = state.policies.get();
+      let policy = live?.policy;
+      if (body.policy !== undefined) {
+        const source = live?.policy.source;
+        const baseDir = source !== undefined && isAbsolute(source) ? dirname(source) : state.config.dir;
+        policy = parseDraftPolicy(body.policy, baseDir);
+      }
+      if (policy === undefined) fail('NOT_FOUND', 'no policy is loaded');
+      const report = await reevaluate({
+        store,
+        policy,
+        clock,
+        actor: actor(token.id),
+        limit: body.limit ?? DEFAULT_REEVALUATE,
+        revoke,
+        ...(body.reason === undefined ? {} : { reason: body.reason }),
+      });
+      if (report.revoked.length > 0) {
+        state.crl.invalidate();
+        request.log.info({ revoked: report.revoked.length, reason: report.reason }, 'certificates revoked');
+      }
       return report;
     },
   );
