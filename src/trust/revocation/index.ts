@@ -5,8 +5,11 @@
  * @example
  * import { parseStatusList, statusListSource, checkRevocation } from 'provenance/trust/revocation';
  */
+
+export * from './cache.js';
 export * from './check.js';
 export * from './crl-source.js';
+export * from './distribution-points.js';
 export * from './files.js';
 export * from './stage.js';
 export * from './status-list.js';
