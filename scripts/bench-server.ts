@@ -36,6 +36,7 @@ import {
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -357,6 +358,20 @@ export interface ServerBenchResult {
   readonly serviceBusyMsPerEnrollment: number;
   /** Crypto-bound time / service busy time per enrollment: the ratio with the idle time removed. */
   readonly busyRatio: number;
+  /**
+   * CPU time (user + system) of the service's thread per enrollment in the timed phase, from
+   * the kernel's per-thread accounting (Linux; NaN elsewhere). Unlike busy time it does not
+   * count the moments the thread was ready but another process held the core.
+   */
+  readonly serviceCpuMsPerEnrollment: number;
+  /** Crypto-bound time / service CPU time per enrollment. */
+  readonly cpuRatio: number;
+  /**
+   * CPU time of the whole process per enrollment in the timed phase: every thread, the load
+   * generator's included (so not a service figure), for A/B runs to show that work moved off
+   * the service thread (GC helpers, the SQLite checkpointer) did not simply grow.
+   */
+  readonly processCpuMsPerEnrollment: number;
   readonly target: number;
   readonly customerCsrBuildMs: number;
   readonly setupSeconds: number;
@@ -464,6 +479,9 @@ export async function runServerBench(options: ServerBenchOptions = {}): Promise<
         ratio: rate / bound,
         serviceBusyMsPerEnrollment: load.serviceBusyMs / load.completed,
         busyRatio: msPerEnrollment / (load.serviceBusyMs / load.completed),
+        serviceCpuMsPerEnrollment: load.serviceCpuMs / load.completed,
+        cpuRatio: msPerEnrollment / (load.serviceCpuMs / load.completed),
+        processCpuMsPerEnrollment: load.processCpuMs / load.completed,
         target: SERVER_BENCH_TARGET,
         customerCsrBuildMs: load.csrBuildMs,
         setupSeconds,
@@ -503,14 +521,37 @@ async function makeCodes(url: string, admin: string, n: number, concurrency: num
   return codes;
 }
 
+/** Linux reports per-thread CPU time in USER_HZ ticks, 100 per second on every architecture. */
+const USER_HZ = 100;
+
+/**
+ * CPU time (user + system, ms) this process's main thread (the service's event loop) has used,
+ * from /proc/self/task/<pid>/stat (fields 14 and 15, proc(5)); NaN where there is no /proc.
+ */
+export function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'latin1');
+    // The command name (field 2) is in parentheses and may hold spaces: count after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /**
  * Run the load generator in a worker thread (this same module), bounded in time. Also returns
- * how long this thread's event loop (the service) was busy during the timed phase.
+ * how long this thread's event loop (the service) was busy during the timed phase, and the
+ * CPU time it used meanwhile.
  */
-function inWorker(input: LoadInput): Promise<LoadResult & { serviceBusyMs: number }> {
+function inWorker(
+  input: LoadInput,
+): Promise<LoadResult & { serviceBusyMs: number; serviceCpuMs: number; processCpuMs: number }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(fileURLToPath(import.meta.url), { workerData: input });
     let timedFrom: EventLoopUtilization | null = null;
+    let cpuFrom = Number.NaN;
+    let processFrom: NodeJS.CpuUsage | undefined;
     // The load stops itself at the time limit; this guards against a hung server.
     const guard = setTimeout(() => {
       void worker.terminate();
@@ -519,11 +560,19 @@ function inWorker(input: LoadInput): Promise<LoadResult & { serviceBusyMs: numbe
     worker.on('message', (m: { kind: 'timed' } | { kind: 'result'; result: LoadResult }) => {
       if (m.kind === 'timed') {
         timedFrom = performance.eventLoopUtilization();
+        cpuFrom = mainThreadCpuMs();
+        processFrom = process.cpuUsage();
         return;
       }
       clearTimeout(guard);
       const busy = timedFrom === null ? Number.NaN : performance.eventLoopUtilization(timedFrom).active;
-      resolve({ ...m.result, serviceBusyMs: busy });
+      const processCpu = processFrom === undefined ? undefined : process.cpuUsage(processFrom);
+      resolve({
+        ...m.result,
+        serviceBusyMs: busy,
+        serviceCpuMs: mainThreadCpuMs() - cpuFrom,
+        processCpuMs: processCpu === undefined ? Number.NaN : (processCpu.user + processCpu.system) / 1000,
+      });
     });
     worker.once('error', (err) => {
       clearTimeout(guard);
@@ -551,6 +600,8 @@ export function formatServerBench(r: ServerBenchResult): string {
     `  crypto-bound   ${f(r.cryptoBound.msPerEnrollment, 3)} ms per enrollment (2 key decodes, 4 ECDSA verifies, 1 ECDSA sign) = ${f(r.cryptoBound.enrollmentsPerSecond)} enrollments/s on one core`,
     `  ratio          ${f(r.ratio * 100)} % of the crypto-bound rate (target ≥ ${f(r.target * 100, 0)} %): ${r.ratio >= r.target ? 'met' : 'NOT met'}`,
     `  service busy   ${f(r.serviceBusyMsPerEnrollment, 3)} ms of the service thread per enrollment (event loop utilisation): crypto is ${f(r.busyRatio * 100)} % of it`,
+    `  service CPU    ${f(r.serviceCpuMsPerEnrollment, 3)} ms of CPU time on the service thread per enrollment (kernel accounting): crypto is ${f(r.cpuRatio * 100)} % of it`,
+    `  process CPU    ${f(r.processCpuMsPerEnrollment, 3)} ms per enrollment, all threads (the load generator's too)`,
     `  customer side  ${f(r.customerCsrBuildMs, 3)} ms to build one CSR (in the load worker, not the service's thread)`,
     '',
   ].join('\n');
