@@ -11,6 +11,7 @@ import { registerEnroll } from './enroll.js';
 import { registerList } from './list.js';
 import { registerMakerCommands } from './maker.js';
 import { registerPolicy } from './policy.js';
+import { registerReevaluate } from './reevaluate.js';
 import { registerServe } from './serve.js';
 import { registerTokenCommands } from './token.js';
 import { registerVerify } from './verify.js';
@@ -32,4 +33,5 @@ export function registerCommands(
   registerServe(program, ctx);
   registerAudit(program, ctx);
   registerList(program, ctx);
+  registerReevaluate(program, ctx);
 }

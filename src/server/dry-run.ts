@@ -105,12 +105,17 @@ export function reevaluateEnrollment(
   policy: Policy,
   record: Pick<EnrollmentRecord, 'policyInput' | 'code' | 'matchedRule'>,
   evaluate: (policy: Policy, input: PolicyInput) => PolicyDecision = evaluatePolicy,
-): { readonly before: DecisionSummary; readonly after: DecisionSummary } | null {
+): {
+  readonly before: DecisionSummary;
+  readonly after: DecisionSummary;
+  readonly decision: PolicyDecision;
+} | null {
   const input = revivePolicyInput(record.policyInput);
   if (input === null) return null;
   const decision = evaluate(policy, input);
   return {
     before: { code: record.code, rule: record.matchedRule },
     after: { code: decision.code, rule: decision.matchedRule ?? null },
+    decision,
   };
 }

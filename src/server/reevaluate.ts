@@ -64,6 +64,8 @@ export interface WouldReject {
   readonly before: DecisionSummary;
   /** The decision now. */
   readonly after: DecisionSummary;
+  /** Why, in words: the first failed check's message (e.g. "… is on the deny list: <reason>"). */
+  readonly why: string;
   /** True when this run revoked it. */
   readonly revoked: boolean;
 }
@@ -180,6 +182,10 @@ export async function reevaluate(options: ReevaluateOptions): Promise<Reevaluati
       keySpkiSha256: cert.spkiSha256,
       before: outcome.before,
       after: outcome.after,
+      why:
+        outcome.decision.findings.find((f) => !f.ok && f.code === outcome.after.code)?.message ??
+        outcome.decision.findings.find((f) => !f.ok)?.message ??
+        outcome.after.code,
     };
   }
 

@@ -579,6 +579,7 @@ export const reevaluateSchema = {
               'keySpkiSha256',
               'before',
               'after',
+              'why',
               'revoked',
             ],
             properties: {
@@ -589,6 +590,7 @@ export const reevaluateSchema = {
               keySpkiSha256: { type: 'string' },
               before: decisionSummary,
               after: decisionSummary,
+              why: { type: 'string', description: 'the first failed check, in words' },
               revoked: { type: 'boolean', description: 'this request revoked it' },
             },
           },

@@ -49,11 +49,11 @@ require:
   nonExportable: true
 `;
 
-/** Two hierarchies written to a temp folder with both policies. */
-export function twoMakers(): TwoMakers {
+/** Two hierarchies written with both policies to `into` (default: a new temp folder). */
+export function twoMakers(into?: string): TwoMakers {
   const a = nativeHierarchy({ makerName: 'Gemalto NV' });
   const b = nativeHierarchy({ makerName: 'Acme Tokens' });
-  const dir = mkdtempSync(join(tmpdir(), 'provenance-reevaluate-'));
+  const dir = into ?? mkdtempSync(join(tmpdir(), 'provenance-reevaluate-'));
   for (const [name, h] of [
     ['a', a],
     ['b', b],

@@ -124,6 +124,7 @@ describe.each(backends)('re-evaluation on %s', (backend, url) => {
     for (const w of report.wouldReject) {
       expect(w.before).toEqual({ code: 'ACCEPTED', rule: 'gemalto-smartcards' });
       expect(w.after.code).toBe('POLICY_DENIED');
+      expect(w.why).toContain('is on the deny list: model attestation CA compromised');
       expect(w.revoked).toBe(false);
       expect(w.keySpkiSha256).toMatch(/^[0-9a-f]{64}$/);
     }
