@@ -19,6 +19,8 @@ export interface PolicySummary {
     subject: string | null;
     spkiSha256: string;
     formats: readonly string[] | 'any';
+    /** Present when the trust entry names revocation settings (otherwise best-effort, no files). */
+    revocation?: { mode: string; crls: readonly string[]; statusList?: string };
   }[];
   readonly allow: readonly {
     id: string;
@@ -55,6 +57,7 @@ export function policySummary(policy: Policy): PolicySummary {
       subject: a.certificate ? a.subject.text : null,
       spkiSha256: a.spkiSha256,
       formats: a.formats,
+      ...revocationSummary(policy, a.id),
     })),
     allow: policy.allow.map((r) => ({
       id: r.id,
@@ -104,6 +107,14 @@ export function describePolicy(policy: Policy): string {
   for (const a of s.trust) {
     const formats = a.formats === 'any' ? 'any format' : `formats: ${a.formats.join(', ')}`;
     lines.push(`  ${a.id}  ${a.subject ?? '(key only)'}  sha256:${a.spkiSha256}  ${formats}`);
+    if (a.revocation) {
+      const { mode, crls, statusList } = a.revocation;
+      const data = [
+        ...(crls.length ? [`CRLs: ${crls.join(', ')}`] : []),
+        ...(statusList ? [`status list: ${statusList}`] : []),
+      ];
+      lines.push(`    revocation: ${mode}${data.length ? ` (${data.join('; ')})` : ''}`);
+    }
   }
 
   lines.push(s.allow.length === 0 ? 'allow rules: none' : `allow rules (${s.allow.length})`);
@@ -148,6 +159,23 @@ export function requirementText(r: Requirements): string {
     .join('; ');
 }
 
+/** The trust entry's revocation settings for the summary, when it names any. */
+function revocationSummary(
+  policy: Policy,
+  anchorId: string,
+): Pick<PolicySummary['trust'][number], 'revocation'> {
+  const r = policy.revocation?.find((x) => x.anchorId === anchorId);
+  if (!r) return {};
+  const statusList = r.statusList?.kind === 'url' ? r.statusList.url : r.statusList?.file;
+  return {
+    revocation: {
+      mode: r.mode,
+      crls: r.crls.map((c) => c.file),
+      ...(statusList === undefined ? {} : { statusList }),
+    },
+  };
+}
+
 function policyNotes(policy: Policy): string[] {
   const notes: string[] = [];
   if (policy.allow.length === 0) notes.push('no allow rules: any path to a trusted anchor is allowed');
@@ -157,5 +185,8 @@ function policyNotes(policy: Policy): string[] {
   }
   if (!policy.deny.roca) notes.push('the ROCA check is off: RSA keys with the ROCA fingerprint are accepted');
   if (!policy.deny.weakKeys) notes.push('weak-key checks are off');
+  for (const r of policy.revocation ?? []) {
+    if (r.mode === 'off') notes.push(`revocation checking is off for trust entry "${r.anchorId}"`);
+  }
   return notes;
 }

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isProvenanceError } from '../../../src/core/errors.js';
-import type { Policy } from '../../../src/policy/index.js';
+import { encodePem } from '../../../src/core/pem.js';
+import { describePolicy, type Policy, parsePolicy, policySummary } from '../../../src/policy/index.js';
 import { type RevocationProvider, unavailableSource } from '../../../src/trust/revocation/index.js';
 import { statusListSource } from '../../../src/trust/revocation/status-list.js';
 import { createVerifier, type Verdict } from '../../../src/verify/verifier.js';
@@ -266,5 +269,39 @@ describe('policy: trust entry revocation settings', () => {
     };
     const v = verify(revocationPolicy(h, `revocation: require\n${CRL_LINE}`, files), bundle(h));
     expect(v.code).toBe('REVOCATION_UNAVAILABLE');
+  });
+});
+
+describe('policy: revocation in summaries and documentation', () => {
+  const h = nativeHierarchy();
+
+  it('policy check shows the trust entry revocation settings and notes when they are off', () => {
+    const policy = revocationPolicy(h, 'revocation: require\ncrls: [model.crl]', goodCrls(h));
+    expect(describePolicy(policy)).toContain('revocation: require (CRLs: model.crl)');
+    expect(policySummary(policy).trust[0]?.revocation).toEqual({ mode: 'require', crls: ['model.crl'] });
+    const off = revocationPolicy(h, "revocation: 'off'");
+    expect(policySummary(off).notes).toContain('revocation checking is off for trust entry "maker"');
+    expect(policySummary(revocationPolicy(h, '')).trust[0]).not.toHaveProperty('revocation');
+  });
+
+  it('the revocation example in docs/policy.md loads', () => {
+    const doc = readFileSync(fileURLToPath(new URL('../../../docs/policy.md', import.meta.url)), 'utf8');
+    const block = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)]
+      .map((m) => m[1]!)
+      .find((b) => b.includes('statusList:'));
+    expect(block).toBeDefined();
+    const crl = crlFor(h.root);
+    const policy = parsePolicy(block!, {
+      source: 'policy.md',
+      baseDir: '/docs',
+      readFile: (path) =>
+        path.endsWith('.crl')
+          ? crl
+          : new TextEncoder().encode(encodePem('CERTIFICATE', party(`CN=${path}`, null).der)),
+    });
+    expect(policy.revocation?.map((r) => [r.anchorId, r.mode, r.crls.length, r.statusList?.kind])).toEqual([
+      ['gemalto', 'require', 3, undefined],
+      ['google-hardware', 'require', 0, 'url'],
+    ]);
   });
 });
