@@ -10,6 +10,7 @@ import { registerDemo } from './demo.js';
 import { registerEnroll } from './enroll.js';
 import { registerList } from './list.js';
 import { registerMakerCommands } from './maker.js';
+import { registerMds } from './mds.js';
 import { registerPolicy } from './policy.js';
 import { registerReevaluate } from './reevaluate.js';
 import { registerServe } from './serve.js';
@@ -33,5 +34,6 @@ export function registerCommands(
   registerServe(program, ctx);
   registerAudit(program, ctx);
   registerList(program, ctx);
+  registerMds(program, ctx);
   registerReevaluate(program, ctx);
 }
