@@ -132,8 +132,32 @@ export async function reevaluate(options: ReevaluateOptions): Promise<Reevaluati
   } while (cursor !== null);
 
   const revoked: string[] = [];
+  const summary = () => ({
+    evaluated,
+    skipped,
+    truncated,
+    wouldReject: found.length,
+    revoke: options.revoke === true,
+    revoked: revoked.length,
+    ...(options.revoke === true ? { reason } : {}),
+  });
   if (options.revoke === true) {
-    for (const item of found) if (await revokeOne(item)) revoked.push(item.serial);
+    try {
+      for (const item of found) if (await revokeOne(item)) revoked.push(item.serial);
+    } catch (err) {
+      // Every revocation made so far is committed and audited; say where the run stopped.
+      const error = err instanceof Error ? err.message : String(err);
+      await store.audit
+        .append({
+          event: 'reevaluation.run',
+          actor: options.actor,
+          subject: `policy:${policy.digest}`,
+          data: { ...summary(), failed: error },
+          at: clock(),
+        })
+        .catch(() => undefined);
+      throw err;
+    }
   }
   const revokedSet = new Set(revoked);
   const wouldReject = found.map((item) => ({ ...item, revoked: revokedSet.has(item.serial) }));
@@ -142,15 +166,7 @@ export async function reevaluate(options: ReevaluateOptions): Promise<Reevaluati
     event: 'reevaluation.run',
     actor: options.actor,
     subject: `policy:${policy.digest}`,
-    data: {
-      evaluated,
-      skipped,
-      truncated,
-      wouldReject: wouldReject.length,
-      revoke: options.revoke === true,
-      revoked: revoked.length,
-      ...(options.revoke === true ? { reason } : {}),
-    },
+    data: summary(),
     at: clock(),
   });
   return {

@@ -181,6 +181,62 @@ describe.each(backends)('re-evaluation on %s', (backend, url) => {
   });
 });
 
+describe('re-evaluation: bulk revocation under contention and failure', () => {
+  it('two runs revoking at once revoke each certificate once, audited once', async () => {
+    const s = await issued('sqlite::memory:');
+    const policy = loadPolicyFile(m.denyPath);
+    const run = () => reevaluate({ store: s.store, policy, clock: s.clock, actor: 'system', revoke: true });
+    const [one, two] = await Promise.all([run(), run()]);
+    expect([...one.revoked, ...two.revoked].sort()).toEqual(s.a);
+    expect(await events(s.store, 'certificate.revoked')).toHaveLength(2);
+    expect((await s.store.verifyAudit()).ok).toBe(true);
+    await s.close();
+  });
+
+  it('a store failure half-way keeps the revocations made so far, audited, and records where the run stopped', async () => {
+    const s = await issued('sqlite::memory:');
+    let calls = 0;
+    const failing = {
+      ...s.store,
+      enrollments: s.store.enrollments,
+      certificates: s.store.certificates,
+      audit: s.store.audit,
+      transaction: <T>(fn: Parameters<typeof s.store.transaction<T>>[0]) => {
+        calls++;
+        if (calls === 2) return Promise.reject(new Error('disk full'));
+        return s.store.transaction(fn);
+      },
+    };
+    await expect(
+      reevaluate({
+        store: failing,
+        policy: loadPolicyFile(m.denyPath),
+        clock: s.clock,
+        actor: 'system',
+        revoke: true,
+      }),
+    ).rejects.toThrow('disk full');
+    const revoked = await events(s.store, 'certificate.revoked');
+    expect(revoked).toHaveLength(1);
+    expect((await s.store.certificates.revoked()).map((c) => c.serial)).toEqual([
+      revoked[0]!.subject.slice('certificate:'.length),
+    ]);
+    const runs = await events(s.store, 'reevaluation.run');
+    expect(runs[0]?.data).toMatchObject({ wouldReject: 2, revoked: 1, failed: 'disk full' });
+    // The next run finishes the job.
+    const again = await reevaluate({
+      store: s.store,
+      policy: loadPolicyFile(m.denyPath),
+      clock: s.clock,
+      actor: 'system',
+      revoke: true,
+    });
+    expect(again.revoked).toHaveLength(1);
+    expect((await s.store.certificates.revoked()).map((c) => c.serial).sort()).toEqual(s.a);
+    await s.close();
+  });
+});
+
 describe('re-evaluation: scopes, drafts and bounds', () => {
   let s: Awaited<ReturnType<typeof issued>>;
   beforeAll(async () => {

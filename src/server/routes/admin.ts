@@ -300,20 +300,23 @@ export function registerAdminRoutes(app: FastifyInstance, state: ServiceState): 
         policy = parseDraftPolicy(body.policy, baseDir);
       }
       if (policy === undefined) fail('NOT_FOUND', 'no policy is loaded');
-      const report = await reevaluate({
-        store,
-        policy,
-        clock,
-        actor: actor(token.id),
-        limit: body.limit ?? DEFAULT_REEVALUATE,
-        revoke,
-        ...(body.reason === undefined ? {} : { reason: body.reason }),
-      });
-      if (report.revoked.length > 0) {
-        state.crl.invalidate();
-        request.log.info({ revoked: report.revoked.length, reason: report.reason }, 'certificates revoked');
+      try {
+        const report = await reevaluate({
+          store,
+          policy,
+          clock,
+          actor: actor(token.id),
+          limit: body.limit ?? DEFAULT_REEVALUATE,
+          revoke,
+          ...(body.reason === undefined ? {} : { reason: body.reason }),
+        });
+        if (report.revoked.length > 0)
+          request.log.info({ revoked: report.revoked.length, reason: report.reason }, 'certificates revoked');
+        return report;
+      } finally {
+        // Also after a failure half-way: the revocations made before it are committed.
+        if (revoke) state.crl.invalidate();
       }
-      return report;
     },
   );
 
