@@ -20,7 +20,7 @@ import { serviceCa } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/store.js';
 import type { Scope, Store } from '../../src/store/types.js';
 import { needPostgres, type PostgresCluster, startPostgres } from '../helpers/postgres.js';
-import { addAdminToken, NOW, testClock, testConfig } from '../server/fakes.js';
+import { addAdminToken, NOW, testApp, testClock, testConfig } from '../server/fakes.js';
 import { enrollOne, type TwoMakers, twoMakers } from './fixtures.js';
 
 const DAY = 86400_000;
@@ -321,5 +321,19 @@ describe('re-evaluation: scopes, drafts and bounds', () => {
       }),
     ).rejects.toMatchObject({ code: 'USAGE' });
     for (const serial of s.a) expect((await s.store.certificates.get(serial))?.status).toBe('good');
+  });
+
+  it('answers 404 NOT_FOUND when no policy is loaded and no draft is given (nothing to judge by)', async () => {
+    const { app, store } = testApp({ policy: null });
+    const token = await addAdminToken(store);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/reevaluate',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { revoke: true },
+    });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().code).toBe('NOT_FOUND');
+    await app.close();
   });
 });
