@@ -14,6 +14,12 @@ export {
   MDS_MAX_BLOB_BYTES,
   MDS_PRODUCTION_ROOT_SHA256,
 } from './blob.js';
+export {
+  attestationKeyIdentifier,
+  checkMdsEntry,
+  type MdsEntryDecision,
+  type MdsEntryQuery,
+} from './decision.js';
 export { indexMdsBlob, MDS_MAX_ENTRIES, normaliseAaguid } from './entries.js';
 export {
   type FetchLike,
