@@ -134,6 +134,8 @@ export async function startService(options: ServeOptions): Promise<RunningServic
   const store = await openStore(config.db, {
     logger: logger as unknown as pino.Logger,
     clock: options.clock,
+    // WAL checkpoints (an fsync every ~1000 pages) off the event loop: see SqliteOptions.checkpoint.
+    sqliteCheckpoint: 'background',
   });
   try {
     await restrictDatabaseFiles(config.db);

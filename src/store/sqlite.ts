@@ -9,9 +9,12 @@
  * - that lock is awaited asynchronously (retry with back-off), not in SQLite's busy handler,
  *   which would block the whole event loop while another connection holds it; the store runs
  *   every write in such a transaction, so a busy database never stalls the service;
- * - prepared statements are cached (the dialect prepares every query anew otherwise).
+ * - prepared statements are cached (the dialect prepares every query anew otherwise);
+ * - optionally (`checkpoint: 'background'`, the service's choice), WAL checkpoints run on a
+ *   second connection in a worker thread instead of inside a COMMIT on the event loop.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -51,6 +54,87 @@ export interface SqliteOptions {
    * `full`: fsync at every commit, durable across power loss, much slower.
    */
   readonly synchronous?: 'normal' | 'full';
+  /**
+   * `auto` (default): SQLite checkpoints the WAL inside the COMMIT that crosses 1000 pages,
+   * on the caller's thread; with synchronous=NORMAL that checkpoint fsyncs the WAL and the
+   * database file, stalling that one COMMIT (and so an event loop) for milliseconds.
+   * `background`: this connection never checkpoints; a worker thread with its own connection
+   * runs a PASSIVE checkpoint every `BACKGROUND_CHECKPOINT_MS` (it never blocks the writer,
+   * https://sqlite.org/c3ref/wal_checkpoint_v2.html). Durability is unchanged: the same
+   * commits reach the same WAL with the same syncs; only the thread that copies the WAL back
+   * and fsyncs differs. If the worker fails, this connection falls back to `auto`, so the WAL
+   * stays bounded. Ignored for `:memory:` and read-only databases.
+   */
+  readonly checkpoint?: 'auto' | 'background';
+}
+
+/** How often the background checkpointer copies the WAL back into the database file. */
+export const BACKGROUND_CHECKPOINT_MS = 100;
+
+/** SQLite's default wal_autocheckpoint (pages), restored if the background checkpointer fails. */
+const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * The checkpointer's code (CommonJS, evaluated in a worker): better-sqlite3 is resolved from
+ * this module's location, so it works from the compiled package and from sources under test.
+ */
+const CHECKPOINTER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createRequire } = require('node:module');
+const Database = createRequire(workerData.from)('better-sqlite3');
+const db = new Database(workerData.path, { fileMustExist: true });
+// Never wait in the busy handler: a PASSIVE checkpoint that meets a lock just tries again later.
+db.pragma('busy_timeout = 0');
+const checkpoint = db.prepare('pragma wal_checkpoint(PASSIVE)');
+const timer = setInterval(() => {
+  try { checkpoint.get(); } catch (err) { if (!String(err && err.code).startsWith('SQLITE_BUSY')) throw err; }
+}, workerData.intervalMs);
+parentPort.on('message', (m) => {
+  if (m !== 'stop') return;
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+parentPort.postMessage('ready');
+`;
+
+/** A running background checkpointer: `stop` closes its connection and ends the worker. */
+interface Checkpointer {
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the checkpointer for the WAL database at `path`. `onFailure` runs if the worker
+ * cannot open the file or dies (the caller then re-enables automatic checkpoints).
+ */
+function startCheckpointer(path: string, onFailure: (err: unknown) => void): Checkpointer {
+  const worker = new Worker(CHECKPOINTER_SOURCE, {
+    eval: true,
+    workerData: { from: import.meta.url, path, intervalMs: BACKGROUND_CHECKPOINT_MS },
+  });
+  // Never keep the process alive for checkpoints alone.
+  worker.unref();
+  let stopping = false;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.once('error', (err) => {
+    if (!stopping) onFailure(err);
+  });
+  worker.once('exit', (code) => {
+    if (!stopping) onFailure(new Error(`the SQLite checkpointer exited with code ${code}`));
+  });
+  return {
+    async stop() {
+      if (stopping) return exited;
+      stopping = true;
+      worker.postMessage('stop');
+      // The worker closes its connection first, so ours is the last and the final close
+      // checkpoints and removes the WAL as usual; a stuck worker is ended after a second.
+      const guard = setTimeout(() => void worker.terminate(), 1000);
+      guard.unref();
+      await exited;
+      clearTimeout(guard);
+    },
+  };
 }
 
 function isBusy(err: unknown): boolean {
@@ -60,9 +144,20 @@ function isBusy(err: unknown): boolean {
 
 class ImmediateTransactionDriver extends SqliteDriver {
   readonly #setBusyTimeout: (ms: number) => void;
-  constructor(config: SqliteDialectConfig, setBusyTimeout: (ms: number) => void) {
+  readonly #beforeClose: () => Promise<void>;
+  constructor(
+    config: SqliteDialectConfig,
+    setBusyTimeout: (ms: number) => void,
+    beforeClose: () => Promise<void>,
+  ) {
     super(config);
     this.#setBusyTimeout = setBusyTimeout;
+    this.#beforeClose = beforeClose;
+  }
+
+  override async destroy(): Promise<void> {
+    await this.#beforeClose();
+    await super.destroy();
   }
 
   // BEGIN IMMEDIATE (https://sqlite.org/lang_transaction.html): take the RESERVED lock now
@@ -102,13 +197,19 @@ class TransactionalDdlAdapter extends SqliteAdapter {
 class ProvenanceSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
   readonly #setBusyTimeout: (ms: number) => void;
-  constructor(config: SqliteDialectConfig, setBusyTimeout: (ms: number) => void) {
+  readonly #beforeClose: () => Promise<void>;
+  constructor(
+    config: SqliteDialectConfig,
+    setBusyTimeout: (ms: number) => void,
+    beforeClose: () => Promise<void>,
+  ) {
     super(config);
     this.#config = config;
     this.#setBusyTimeout = setBusyTimeout;
+    this.#beforeClose = beforeClose;
   }
   override createDriver(): Driver {
-    return new ImmediateTransactionDriver(this.#config, this.#setBusyTimeout);
+    return new ImmediateTransactionDriver(this.#config, this.#setBusyTimeout, this.#beforeClose);
   }
   override createAdapter(): DialectAdapter {
     return new TransactionalDdlAdapter();
@@ -142,9 +243,25 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqliteDia
     database.close();
     throw err;
   }
+  let checkpointer: Checkpointer | null = null;
+  if (options.checkpoint === 'background' && !readOnly && !database.memory) {
+    database.pragma('wal_autocheckpoint = 0');
+    checkpointer = startCheckpointer(database.name, () => {
+      // Fail safe: back to checkpoints inside COMMIT, so the WAL cannot grow without bound.
+      if (database.open) database.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+    });
+  }
   const statements = new Map<string, BetterSqlite3.Statement>();
+  // Prepared once: the busy timeout is switched twice per write transaction, and
+  // database.pragma() would compile the statement every time.
+  const busyTimeouts = new Map<number, BetterSqlite3.Statement>();
   const setBusyTimeout = (ms: number): void => {
-    database.pragma(`busy_timeout = ${ms}`);
+    let statement = busyTimeouts.get(ms);
+    if (statement === undefined) {
+      statement = database.prepare(`pragma busy_timeout = ${Math.trunc(ms)}`);
+      busyTimeouts.set(ms, statement);
+    }
+    statement.run();
   };
   return new ProvenanceSqliteDialect(
     {
@@ -165,5 +282,8 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqliteDia
       },
     },
     setBusyTimeout,
+    async () => {
+      await checkpointer?.stop();
+    },
   );
 }

@@ -41,6 +41,8 @@ export interface OpenStoreOptions {
   readonly readOnly?: boolean;
   /** SQLite durability, see `SqliteOptions.synchronous` (default 'normal'). */
   readonly sqliteSynchronous?: 'normal' | 'full';
+  /** SQLite WAL checkpoints: see `SqliteOptions.checkpoint` (default 'auto'; the service uses 'background'). */
+  readonly sqliteCheckpoint?: 'auto' | 'background';
   /** PostgreSQL pool size (default 10). */
   readonly maxConnections?: number;
 }
@@ -96,6 +98,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
             ...(options.mustExist === undefined ? {} : { mustExist: options.mustExist }),
             ...(options.readOnly === undefined ? {} : { readOnly: options.readOnly }),
             ...(options.sqliteSynchronous === undefined ? {} : { synchronous: options.sqliteSynchronous }),
+            ...(options.sqliteCheckpoint === undefined ? {} : { checkpoint: options.sqliteCheckpoint }),
           })
         : openPostgres(location.url, {
             logger,
