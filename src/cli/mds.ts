@@ -6,6 +6,7 @@
  * given with --root (Provenance ships no copy). Any other root (the FIDO conformance MDS3ROOT,
  * a test root) works too and is named on stderr, so an operator sees which root they trusted.
  */
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fail, ProvenanceError } from '../core/errors.js';
 import { parseCertificateBundle } from '../pki/bundle.js';
@@ -16,6 +17,7 @@ import {
   importMdsBlob,
   isProductionMdsRoot,
   loadMdsIndex,
+  MDS_MAX_BLOB_BYTES,
   MDS_PRODUCTION_ROOT_SHA256,
   type MdsEntry,
   type MdsIndex,
@@ -131,7 +133,7 @@ async function runImport(ctx: MdsCliContext, source: string, options: ImportOpti
         fetch: ctx.fetch ?? defaultFetch(),
         timeoutMs: parseTimeout(options.timeout),
       })
-    : Buffer.from(readInputFile(source, 'MDS BLOB')).toString('utf8');
+    : readBlobFile(source);
   const previous = readMdsIndexHeader(options.out);
   const blob = importMdsBlob(jwt, {
     roots,
@@ -168,6 +170,22 @@ async function runImport(ctx: MdsCliContext, source: string, options: ImportOpti
       `imported MDS BLOB no ${blob.no} (nextUpdate ${blob.nextUpdate}): ${blob.entries.length} entries, ` +
         `${blob.algorithm} by "${blob.signer.subject}" under "${blob.root.subject}"; stored in ${options.out}\n`,
     );
+}
+
+/** Read a BLOB file, refusing one past the size limit before reading it into memory. */
+function readBlobFile(path: string): string {
+  let size: number | undefined;
+  try {
+    size = statSync(path).size;
+  } catch {
+    // readInputFile reports the missing or unreadable file with IO_ERROR.
+  }
+  if (size !== undefined && size > MDS_MAX_BLOB_BYTES)
+    fail('INPUT_TOO_LARGE', `${path} holds ${size} bytes, more than ${MDS_MAX_BLOB_BYTES}`, {
+      size,
+      limit: MDS_MAX_BLOB_BYTES,
+    });
+  return Buffer.from(readInputFile(path, 'MDS BLOB')).toString('utf8');
 }
 
 function readCertificates(file: string): Certificate[] {

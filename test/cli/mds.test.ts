@@ -3,7 +3,7 @@
  * (skipped with a printed reason when absent, failing under CI=true) and a URL source through
  * an injected fetch (no network).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -195,6 +195,14 @@ describe.skipIf(!MDS_VECTORS)('provenance mds', () => {
     const unknown = await runCli(['mds', 'lookup', '00000000-0000-0000-0000-000000000000', dir]);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('error: NOT_FOUND:');
+    const root = ['--root', vectorPath(BLOBS.production12.root)];
+    expect((await runCli(['mds', 'import', join(dir, 'absent.jwt'), ...root])).err).toContain(
+      'error: IO_ERROR:',
+    );
+    const huge = join(dir, 'huge.jwt');
+    writeFileSync(huge, '');
+    truncateSync(huge, 9 * 1024 * 1024);
+    expect((await runCli(['mds', 'import', huge, ...root])).err).toContain('error: INPUT_TOO_LARGE:');
     writeFileSync(join(dir, 'mds-index.json'), '{"format":"other"}');
     expect((await runCli(['mds', 'show', dir])).err).toContain('error: MDS_MALFORMED:');
   });
