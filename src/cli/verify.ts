@@ -8,6 +8,7 @@ import { fail } from '../core/errors.js';
 import { parseCertificateBundle } from '../pki/bundle.js';
 import type { Certificate } from '../pki/certificate.js';
 import { type AllowOption, loadPolicyFile, type Policy, policyFromOptions } from '../policy/index.js';
+import { loadTokenLists } from '../trust/lists/loader.js';
 import { decodeEvidence } from '../verify/input.js';
 import { createVerifier } from '../verify/verifier.js';
 import { type CliContext, CliExit, EXIT } from './context.js';
@@ -47,12 +48,18 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         '  provenance verify att.pem --trust maker/cert.pem --allow line/cert.pem --nonce 0011223344556677\n' +
         '  provenance verify req.csr --policy policy.yaml --nonce $NONCE --json\n',
     )
-    .action((file: string, options: VerifyOptions) => {
+    .action(async (file: string, options: VerifyOptions) => {
       const policy = buildPolicy(options);
       const nonce = options.nonce === undefined ? undefined : parseNonceHex(options.nonce);
       const at = options.at === undefined ? undefined : parseTimeOption(options.at);
       const input = decodeEvidence(readInputFile(file, 'evidence'));
-      const verifier = createVerifier({ policy, clock: ctx.clock });
+      // Token lists named by the policy: fetched or read once per run; problems become failed
+      // findings in the verdict (the policy fails closed on them).
+      const lists =
+        policy.lists && policy.lists.length > 0
+          ? await loadTokenLists(policy.lists, { now: at ?? ctx.clock() })
+          : undefined;
+      const verifier = createVerifier({ policy, clock: ctx.clock, ...(lists ? { lists } : {}) });
       const verdict = verifier.verify(input, {
         ...(nonce ? { nonce } : {}),
         ...(at !== undefined ? { at } : {}),

@@ -21,6 +21,7 @@ import { isProvenanceError } from '../core/errors.js';
 import { describeKey, type KeyDescription } from '../pki/keys.js';
 import { hasRocaFingerprint } from '../pki/roca.js';
 import { findRsaWeaknesses } from '../pki/weak-keys.js';
+import { checkLists, matchListRule, type PolicyContext } from './lists.js';
 import type { AllowRule, Policy } from './model.js';
 import { checkRequirements, type RequirementContext, type RequirementResult } from './requirements.js';
 import type { Finding, PathEntry, PolicyDecision, PolicyInput } from './types.js';
@@ -33,7 +34,11 @@ import { parseVersion, versionInRange } from './versions.js';
  * @example
  * evaluatePolicy(policy, input).code   // 'ACCEPTED' | 'POLICY_NO_MATCH' | 'KEY_ROCA_VULNERABLE' | …
  */
-export function evaluatePolicy(policy: Policy, input: PolicyInput): PolicyDecision {
+export function evaluatePolicy(
+  policy: Policy,
+  input: PolicyInput,
+  context: PolicyContext = {},
+): PolicyDecision {
   const findings: Finding[] = [];
   const { path } = input;
   if (path.length === 0) {
@@ -49,6 +54,8 @@ export function evaluatePolicy(policy: Policy, input: PolicyInput): PolicyDecisi
   checkAnchor(policy, input, findings);
   const keys = describeKeys(path, findings);
   checkDeny(policy, input, keys, findings);
+  // Step 2b: signed token lists (revocations beat allow rules, as deny rules do).
+  const lists = checkLists(policy, input, context, findings);
 
   const attested = keys[0] ?? null;
   const ctx: RequirementContext = {
@@ -58,7 +65,7 @@ export function evaluatePolicy(policy: Policy, input: PolicyInput): PolicyDecisi
   };
   for (const r of checkRequirements(policy.require, ctx)) findings.push(requirementFinding(r));
 
-  const allowed = checkAllow(policy, input, ctx, findings);
+  const allowed = checkAllow(policy, input, ctx, findings, lists);
   return decide(findings, path, allowed);
 }
 
@@ -263,6 +270,8 @@ interface RuleMatch {
   readonly index: number;
   readonly positions: readonly number[];
   readonly failed: readonly RequirementResult[];
+  /** The rule's level, or for a list rule without one, the matched list entry's level. */
+  readonly level?: number;
 }
 
 /** Step 4: allow rules. Returns the rule that allowed, if any, and every rule that held. */
@@ -271,6 +280,7 @@ function checkAllow(
   input: PolicyInput,
   ctx: RequirementContext,
   findings: Finding[],
+  lists: ReturnType<typeof checkLists> = new Map(),
 ): { winner: RuleMatch | null; held: readonly RuleMatch[] } {
   if (policy.allow.length === 0) {
     findings.push({
@@ -291,12 +301,14 @@ function checkAllow(
 
   const matches: RuleMatch[] = [];
   policy.allow.forEach((rule, index) => {
-    const positions = [...new Set(rule.entries.flatMap((e) => positionsByKey.get(e.spkiSha256) ?? []))].sort(
-      (a, b) => a - b,
-    );
+    const listed = rule.list === undefined ? null : matchListRule(rule.list, lists, input.path);
+    const positions =
+      listed?.positions ??
+      [...new Set(rule.entries.flatMap((e) => positionsByKey.get(e.spkiSha256) ?? []))].sort((a, b) => a - b);
     if (positions.length === 0) return;
     const failed = checkRequirements(rule.require, ctx).filter((r) => !r.ok);
-    const match: RuleMatch = { rule, index, positions, failed };
+    const level = rule.level ?? listed?.level;
+    const match: RuleMatch = { rule, index, positions, failed, ...(level === undefined ? {} : { level }) };
     matches.push(match);
     const entry = input.path.find((e) => e.position === positions[0])!;
     findings.push({
@@ -308,13 +320,14 @@ function checkAllow(
       ...(failed.length === 0 ? {} : { code: 'POLICY_REQUIREMENT_FAILED' as const }),
       message:
         failed.length === 0
-          ? `rule "${rule.id}"${levelText(rule)} matches ${label(entry)}`
+          ? `rule "${rule.id}"${levelText(match)} matches ${label(entry)}`
           : `matched ${rule.id} but ${failed.map((f) => f.message).join('; ')} (entry: ${label(entry)})`,
       position: entry.position,
       detail: {
         rule: rule.id,
         positions,
-        ...(rule.level === undefined ? {} : { level: rule.level }),
+        ...(level === undefined ? {} : { level }),
+        ...(listed ? { list: rule.list!.id, listEntries: listed.entries } : {}),
         ...(failed.length === 0
           ? {}
           : {
@@ -333,8 +346,7 @@ function checkAllow(
   // rule); then file order.
   const winner =
     [...held].sort(
-      (a, b) =>
-        (b.rule.level ?? -1) - (a.rule.level ?? -1) || a.positions[0]! - b.positions[0]! || a.index - b.index,
+      (a, b) => (b.level ?? -1) - (a.level ?? -1) || a.positions[0]! - b.positions[0]! || a.index - b.index,
     )[0] ?? null;
 
   if (winner) {
@@ -342,11 +354,11 @@ function checkAllow(
     findings.push({
       check: 'policy.allow',
       ok: true,
-      message: `allowed by rule "${winner.rule.id}"${levelText(winner.rule)}: ${label(entry)} is on the allow list`,
+      message: `allowed by rule "${winner.rule.id}"${levelText(winner)}: ${label(entry)} is on the allow list`,
       position: entry.position,
       detail: {
         rule: winner.rule.id,
-        ...(winner.rule.level === undefined ? {} : { level: winner.rule.level }),
+        ...(winner.level === undefined ? {} : { level: winner.level }),
       },
     });
   } else if (matches.length > 0) {
@@ -395,14 +407,14 @@ function decide(
     accepted: failure === undefined,
     code: failure === undefined ? 'ACCEPTED' : (failure.code ?? 'INTERNAL'),
     ...(winner ? { matchedRule: winner.rule.id } : {}),
-    ...(winner && winner.rule.level !== undefined ? { level: winner.rule.level } : {}),
+    ...(winner && winner.level !== undefined ? { level: winner.level } : {}),
     findings,
     path: annotated,
   };
 }
 
-function levelText(rule: AllowRule): string {
-  return rule.level === undefined ? '' : ` (level ${rule.level})`;
+function levelText(match: { readonly level?: number }): string {
+  return match.level === undefined ? '' : ` (level ${match.level})`;
 }
 
 /** "the attested key" or "CN=Gemalto Smartcards (position 2)": display only. */

@@ -9,6 +9,7 @@
 export * from './describe.js';
 export * from './evaluate.js';
 export * from './from-options.js';
+export { checkLists, matchListRule, type PolicyContext } from './lists.js';
 export {
   loadPolicyFile,
   MAX_POLICY_BYTES,

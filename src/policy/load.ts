@@ -13,10 +13,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { sha256Hex } from '../core/bytes.js';
 import { type ErrorCode, fail, isProvenanceError, ProvenanceError } from '../core/errors.js';
 import { decodePem, isPem } from '../core/pem.js';
 import { anchorFromCertificate, type TrustAnchor } from '../pki/anchor.js';
 import { type Certificate, parseCertificate } from '../pki/certificate.js';
+import { parseDuration } from '../trust/lists/duration.js';
+import { parsePublisherKeys } from '../trust/lists/keys.js';
 import { crlFileRef, isStatusListUrl, statusListFileRef } from '../trust/revocation/files.js';
 import { type AnchorRevocation, DEFAULT_REVOCATION_MODE } from '../trust/revocation/types.js';
 import {
@@ -26,6 +29,7 @@ import {
   type DenyEntry,
   finishPolicy,
   type Policy,
+  type PolicyTokenList,
   type Requirements,
 } from './model.js';
 import { type PolicyFile, policyFileSchema, type RequirementsInput } from './schema.js';
@@ -295,7 +299,8 @@ class PolicyResolver {
 
   resolve(): Policy {
     const anchors = this.resolveTrust();
-    const allow = this.resolveAllow(anchors);
+    const lists = this.resolveLists();
+    const allow = this.resolveAllow(anchors, lists);
     const entries = this.resolveDenyEntries();
     const deny = this.file.deny;
     const revocation = this.resolveRevocation();
@@ -303,6 +308,7 @@ class PolicyResolver {
       source: this.options.source,
       anchors,
       ...(revocation.length > 0 ? { revocation } : {}),
+      ...(lists.length > 0 ? { lists } : {}),
       allow,
       require: this.requirements(this.file.require, ['require']),
       deny: {
@@ -396,7 +402,57 @@ class PolicyResolver {
     }
   }
 
-  private resolveAllow(anchors: readonly TrustAnchor[]): AllowRule[] {
+  /** `lists:`: unique ids, the source resolved (https URL or a file next to the policy), publisher keys read. */
+  private resolveLists(): PolicyTokenList[] {
+    const seen = new Map<string, number>();
+    return (this.file.lists ?? []).map((entry, i) => {
+      this.checkUnique(seen, entry.id, ['lists', i], 'list');
+      const url = /^https:\/\//i.test(entry.source);
+      const location =
+        url || isAbsolute(entry.source) ? entry.source : resolve(this.options.baseDir, entry.source);
+      const publisherKeys = entry.publisherKeys.flatMap((file, j) => {
+        const path = ['lists', i, 'publisherKeys', j];
+        const full = isAbsolute(file) ? file : resolve(this.options.baseDir, file);
+        let bytes: Uint8Array;
+        try {
+          bytes = this.readFile(full);
+        } catch (err) {
+          throw this.locator.error(path, `cannot read "${file}": ${ioReason(err)}`, { cause: err });
+        }
+        try {
+          return parsePublisherKeys(new TextDecoder().decode(bytes), file).map((key) => {
+            const spki = new Uint8Array(key.export({ type: 'spki', format: 'der' }));
+            return { spkiSha256: sha256Hex(spki), spki, file };
+          });
+        } catch (err) {
+          if (!isProvenanceError(err)) throw err;
+          throw this.locator.error(path, `"${file}" is not a usable publisher key: ${err.message}`, {
+            cause: err,
+          });
+        }
+      });
+      const duration = (text: string | undefined, key: string): number | undefined => {
+        if (text === undefined) return undefined;
+        try {
+          return parseDuration(text);
+        } catch (err) {
+          throw this.locator.error(['lists', i, key], isProvenanceError(err) ? err.message : String(err));
+        }
+      };
+      const refreshMs = duration(entry.refresh, 'refresh');
+      return {
+        id: entry.id,
+        source: entry.source,
+        location,
+        publisherKeys,
+        graceMs: duration(entry.grace, 'grace') ?? 0,
+        ...(refreshMs === undefined ? {} : { refreshMs }),
+        ...(entry.allowStale === undefined ? {} : { allowStale: entry.allowStale }),
+      };
+    });
+  }
+
+  private resolveAllow(anchors: readonly TrustAnchor[], lists: readonly PolicyTokenList[]): AllowRule[] {
     const seen = new Map<string, number>();
     return (this.file.allow ?? []).map((rule, i) => {
       this.checkUnique(seen, rule.id, ['allow', i], 'allow rule');
@@ -431,9 +487,24 @@ class PolicyResolver {
           entries.push({ kind: 'anchor', anchorId: a.id, spkiSha256: a.spkiSha256, subject: a.subject.text });
         }
       }
+      if (rule.list !== undefined && !lists.some((l) => l.id === rule.list!.id)) {
+        throw this.locator.error(
+          ['allow', i, 'list', 'id'],
+          `no entry of "lists:" has the id "${rule.list.id}"`,
+        );
+      }
       return {
         id: rule.id,
         entries,
+        ...(rule.list === undefined
+          ? {}
+          : {
+              list: {
+                id: rule.list.id,
+                statuses: rule.list.status ?? ['approved'],
+                ...(rule.list.minLevel === undefined ? {} : { minLevel: rule.list.minLevel }),
+              },
+            }),
         require: this.requirements(rule.require, ['allow', i, 'require']),
         ...(rule.level === undefined ? {} : { level: rule.level }),
         ...(rule.description === undefined ? {} : { description: rule.description }),

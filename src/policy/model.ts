@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { TrustAnchor } from '../pki/anchor.js';
+import type { TokenListStatus } from '../trust/lists/types.js';
 import type { AnchorRevocation } from '../trust/revocation/types.js';
 import type { VersionRange } from './versions.js';
 
@@ -78,6 +79,39 @@ export interface AllowRule {
   /** Requirements that must also hold for the rule to count (on top of the global ones). */
   readonly require: Requirements;
   readonly description?: string;
+  /**
+   * A rule over a signed token list: it matches path entries that are anchors of list entries
+   * with one of these statuses and at least this level (its `entries` are then empty).
+   */
+  readonly list?: AllowListRef;
+}
+
+/** `allow[].list`: which list, which statuses (default approved), which minimum level. */
+export interface AllowListRef {
+  readonly id: string;
+  readonly statuses: readonly TokenListStatus[];
+  readonly minLevel?: number;
+}
+
+/** A signed token list the policy consults (`lists:`), its publisher keys read from their files. */
+export interface PolicyTokenList {
+  readonly id: string;
+  /** As written in the policy (messages). */
+  readonly source: string;
+  /** The https URL, or the file path resolved against the policy's directory. */
+  readonly location: string;
+  /** Pinned publisher keys: DER SubjectPublicKeyInfo and its SHA-256 (the JWS kid). */
+  readonly publisherKeys: readonly {
+    readonly spkiSha256: string;
+    readonly spki: Uint8Array;
+    readonly file?: string;
+  }[];
+  /** How often a long-running service re-fetches the list (ms). */
+  readonly refreshMs?: number;
+  /** Time after nextUpdate during which the list still counts as fresh (ms, default 0). */
+  readonly graceMs: number;
+  /** When set, a stale list is still used (with a warning), for this stated reason. */
+  readonly allowStale?: string;
 }
 
 /** A key that is never acceptable anywhere in the path, and why. */
@@ -114,6 +148,8 @@ export interface Policy {
   readonly deny: DenyRules;
   /** Revocation settings of the trust entries that name any (others: best-effort, no files). */
   readonly revocation?: readonly AnchorRevocation[];
+  /** Signed token lists the allow and deny decisions consult (absent: none). */
+  readonly lists?: readonly PolicyTokenList[];
 }
 
 /** The defaults for `deny:` (fail closed: broken keys are rejected unless the policy opts out). */
@@ -148,6 +184,7 @@ export function canonicalPolicy(policy: Omit<Policy, 'digest'>): unknown {
         e.kind === 'anchor' ? { anchor: e.anchorId, spkiSha256: e.spkiSha256 } : e.spkiSha256,
       ),
       require: canonicalRequirements(r.require),
+      ...(r.list === undefined ? {} : { list: r.list }),
     })),
     require: canonicalRequirements(policy.require),
     deny: {
@@ -166,6 +203,18 @@ export function canonicalPolicy(policy: Omit<Policy, 'digest'>): unknown {
             ...(r.statusList === undefined
               ? {}
               : { statusList: r.statusList.kind === 'url' ? r.statusList.url : r.statusList.sha256 }),
+          })),
+        }
+      : {}),
+    // Only when the policy names lists, so older digests stay the same.
+    ...(policy.lists && policy.lists.length > 0
+      ? {
+          lists: policy.lists.map((l) => ({
+            id: l.id,
+            location: l.location,
+            publisherKeys: l.publisherKeys.map((k) => k.spkiSha256),
+            graceMs: l.graceMs,
+            ...(l.allowStale === undefined ? {} : { allowStale: true }),
           })),
         }
       : {}),

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { FormatId } from '../formats/types.js';
+import { isDuration } from '../trust/lists/duration.js';
 import { POLICY_KEY_ALGORITHMS } from './model.js';
 import { isVersionRange } from './versions.js';
 
@@ -33,6 +34,8 @@ export const POLICY_LIMITS = {
   maxEntriesPerRule: 256,
   maxDenyEntries: 10_000,
   maxRanges: 64,
+  maxLists: 64,
+  maxPublisherKeys: 16,
 } as const;
 
 /** Accept `x` as shorthand for `[x]` where a list is expected. */
@@ -90,24 +93,53 @@ const trustSchema = z.strictObject({
   statusList: z.string().min(1).max(4096).optional(),
 });
 
+const duration = z.string().refine(isDuration, 'expected a duration such as "30d", "12h" or "15m"');
+
+/** `lists:` — a signed token list to consult (docs/token-list.md). */
+const listSourceSchema = z.strictObject({
+  id,
+  source: z
+    .string()
+    .min(1)
+    .max(4096)
+    .refine(
+      (s) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^https:\/\//i.test(s),
+      'a list URL must be https://',
+    ),
+  publisherKeys: oneOrMany(filePath, POLICY_LIMITS.maxPublisherKeys),
+  refresh: duration.optional(),
+  grace: duration.optional(),
+  /** The reason a stale list may still be used: the exception to failing closed. */
+  allowStale: z.string().min(1, 'allowStale gives the reason for the exception').max(1000).optional(),
+  description: z.string().max(1000).optional(),
+});
+
+/** `allow[].list`: a rule that matches entries of a signed list. */
+const allowListSchema = z.strictObject({
+  id,
+  status: oneOrMany(z.enum(['approved', 'deprecated']), 2).optional(),
+  minLevel: z.number().int().min(0).max(255).optional(),
+});
+
 const allowSchema = z
   .strictObject({
     id,
     entry: oneOrMany(filePath, POLICY_LIMITS.maxEntriesPerRule).optional(),
     spkiSha256: oneOrMany(spkiHash, POLICY_LIMITS.maxEntriesPerRule).optional(),
     anchor: id.optional(),
+    list: allowListSchema.optional(),
     level: z.number().int().min(0).max(255).optional(),
     require: requirementsSchema.optional(),
     description: z.string().max(1000).optional(),
   })
   .superRefine((rule, ctx) => {
-    const given = (['entry', 'spkiSha256', 'anchor'] as const).filter((k) => rule[k] !== undefined);
+    const given = (['entry', 'spkiSha256', 'anchor', 'list'] as const).filter((k) => rule[k] !== undefined);
     if (given.length !== 1) {
       ctx.addIssue({
         code: 'custom',
         message:
           given.length === 0
-            ? `allow rule "${rule.id}" names no entry: give one of "entry", "spkiSha256" or "anchor"`
+            ? `allow rule "${rule.id}" names no entry: give one of "entry", "spkiSha256", "anchor" or "list"`
             : `allow rule "${rule.id}" gives ${given.map((k) => `"${k}"`).join(' and ')}: give exactly one`,
       });
     }
@@ -142,6 +174,7 @@ export const policyFileSchema = z.strictObject({
   allow: z.array(allowSchema).max(POLICY_LIMITS.maxAllow).nullish(),
   require: requirementsSchema.nullish(),
   deny: denySchema.nullish(),
+  lists: z.array(listSourceSchema).max(POLICY_LIMITS.maxLists).nullish(),
 });
 
 /** A policy file as validated by the schema (before files are read). */

@@ -30,6 +30,7 @@ import { KeyCache } from '../pki/keys.js';
 import { type ValidatedPath, validatePath } from '../pki/path.js';
 import { evaluatePolicy, type Policy } from '../policy/index.js';
 import type { Finding, PathEntry } from '../policy/types.js';
+import type { TokenListSet } from '../trust/lists/types.js';
 import { revocationStage } from '../trust/revocation/stage.js';
 import type { RevocationProvider } from '../trust/revocation/types.js';
 import { decodeEvidence } from './input.js';
@@ -69,6 +70,11 @@ export interface VerifierOptions {
    * synchronously; the service refreshes it. CRL and status list files come with the policy.
    */
   readonly revocation?: RevocationProvider;
+  /**
+   * Signed token lists the policy names (`lists:`), loaded and verified by the caller
+   * (`loadTokenLists`); a getter lets a service swap in refreshed lists. Missing lists fail closed.
+   */
+  readonly lists?: TokenListSet | (() => TokenListSet);
 }
 
 export interface Expectations {
@@ -203,13 +209,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
 
     // 4. Policy: deny, requirements, allow rules.
-    const decision = evaluatePolicy(policy, {
-      format: format.id,
-      path,
-      claims: result.claims,
-      freshness: result.freshnessKind,
-      anchorId: validated.anchor.id,
-    });
+    const lists = typeof options.lists === 'function' ? options.lists() : options.lists;
+    const decision = evaluatePolicy(
+      policy,
+      {
+        format: format.id,
+        path,
+        claims: result.claims,
+        freshness: result.freshnessKind,
+        anchorId: validated.anchor.id,
+      },
+      { at, ...(lists === undefined ? {} : { lists }) },
+    );
     findings.push(...decision.findings);
     const reported: VerdictPathEntry[] = (decision.path ?? path).map(({ spki: _spki, ...entry }) => entry);
     const common = {
