@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodePem } from '../../src/core/pem.js';
 import { type CliRun, runCli } from '../helpers/cli.js';
-import { NOW, nativeHierarchy } from '../verify/fixtures.js';
+import { csr, NONCE, NOW, nativeHierarchy } from '../verify/fixtures.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 const DAY = 24 * 3600 * 1000;
@@ -146,5 +146,56 @@ describe('provenance list (publisher CLI)', () => {
     expect((await run(['list', 'set-status', dir, 'dotnet', 'bogus'])).err).toContain('USAGE');
     expect((await run(['list', 'set-status', dir, 'nope', 'revoked'])).err).toContain('no entry has the id');
     expect((await run(['list', 'revoke', dir, '--spki', 'abc'])).err).toContain('USAGE');
+  });
+});
+
+describe('provenance verify with a list-based policy', () => {
+  const dir = join(base, 'consumer-list');
+  const jws = join(base, 'consumer.jws');
+  const req = join(base, 'req.csr');
+  const policyFile = join(base, 'policy.yaml');
+  const nonce = Buffer.from(NONCE).toString('hex');
+
+  it('accepts a CSR from an approved model, then rejects it once the publisher revokes the model', async () => {
+    writeFileSync(join(base, 'root.pem'), encodePem('CERTIFICATE', h.root.der));
+    writeFileSync(req, csr(h));
+    ok(await run(['list', 'init', dir, '--publisher', 'Sector']));
+    ok(await run(['list', 'add-entry', dir, '--cert', modelPem, '--id', 'dotnet', '--level', '2']));
+    ok(await run(['list', 'sign', dir, '-o', jws]));
+    writeFileSync(
+      policyFile,
+      [
+        'version: 1',
+        'trust: [{ id: gemalto, certificates: [root.pem] }]',
+        'lists: [{ id: sector, source: consumer.jws, publisherKeys: [consumer-list/publisher.pem] }]',
+        'allow: [{ id: sector-approved, list: { id: sector, status: approved, minLevel: 2 } }]',
+        '',
+      ].join('\n'),
+    );
+    const accepted = await run(['verify', req, '--policy', policyFile, '--nonce', nonce, '--json']);
+    expect(JSON.parse(accepted.out)).toMatchObject({
+      accepted: true,
+      matchedRule: 'sector-approved',
+      level: 2,
+    });
+    expect(accepted.code).toBe(0);
+
+    ok(await run(['list', 'set-status', dir, 'dotnet', 'revoked', '--notes', 'attestation key extracted']));
+    ok(await run(['list', 'sign', dir, '-o', jws]));
+    const rejected = await run(['verify', req, '--policy', policyFile, '--nonce', nonce, '--json']);
+    expect(rejected.code).toBe(1);
+    expect(JSON.parse(rejected.out)).toMatchObject({ accepted: false, code: 'LIST_REVOKED' });
+  });
+
+  it('rejects with LIST_STALE when verifying after nextUpdate, and LIST_UNAVAILABLE when the file is gone', async () => {
+    const stale = await run(['verify', req, '--policy', policyFile, '--nonce', nonce, '--json'], {
+      now: NOW + 40 * DAY,
+    });
+    expect(stale.code).toBe(1);
+    expect(JSON.parse(stale.out).code).toBe('LIST_STALE');
+    rmSync(jws);
+    const missing = await run(['verify', req, '--policy', policyFile, '--nonce', nonce, '--json']);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.out).code).toBe('LIST_UNAVAILABLE');
   });
 });
