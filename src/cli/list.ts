@@ -20,7 +20,7 @@ import {
   verifyTokenList,
 } from '../trust/lists/jws.js';
 import { readPublisherKeys } from '../trust/lists/keys.js';
-import type { TokenListDraft } from '../trust/lists/schema.js';
+import { describeIssue, type TokenListDraft, tokenListSchema } from '../trust/lists/schema.js';
 import { TOKEN_LIST_STATUSES, type TokenListStatus, type VerifiedTokenList } from '../trust/lists/types.js';
 import { type CliContext, CliExit, EXIT, warn } from './context.js';
 import { parseTimeOption, readInputFile } from './files.js';
@@ -242,7 +242,13 @@ export function registerList(program: Command, ctx: CliContext): void {
       }
       warn(ctx, 'not verified: this shows what the list claims; run "provenance list verify" to check it');
       ctx.out(`header   ${JSON.stringify(header)}\n`);
-      ctx.out(renderList(payload as VerifiedTokenList));
+      const parsed = tokenListSchema.safeParse(payload);
+      if (!parsed.success) {
+        warn(ctx, `the payload does not follow the token-list schema: ${describeIssue(parsed.error)}`);
+        ctx.out(`${JSON.stringify(payload, null, 2)}\n`);
+        return;
+      }
+      ctx.out(renderList(parsed.data as unknown as VerifiedTokenList));
     });
 
   list

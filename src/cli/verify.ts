@@ -53,11 +53,11 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       const nonce = options.nonce === undefined ? undefined : parseNonceHex(options.nonce);
       const at = options.at === undefined ? undefined : parseTimeOption(options.at);
       const input = decodeEvidence(readInputFile(file, 'evidence'));
-      // Token lists named by the policy: fetched or read once per run; problems become failed
-      // findings in the verdict (the policy fails closed on them).
+      // Token lists named by the policy: fetched or read once per run, judged at the real time
+      // (a list is used now, whatever --at says); problems become failed findings (fail closed).
       const lists =
         policy.lists && policy.lists.length > 0
-          ? await loadTokenLists(policy.lists, { now: at ?? ctx.clock() })
+          ? await loadTokenLists(policy.lists, { now: ctx.clock() })
           : undefined;
       const verifier = createVerifier({ policy, clock: ctx.clock, ...(lists ? { lists } : {}) });
       const verdict = verifier.verify(input, {

@@ -34,6 +34,17 @@ export interface PolicySummary {
       anchor?: string;
     }[];
     require: Record<string, unknown>;
+    /** Present for a rule over a signed token list. */
+    list?: { id: string; statuses: readonly string[]; minLevel?: number };
+  }[];
+  /** Signed token lists (present when the policy names any). */
+  readonly lists?: readonly {
+    id: string;
+    source: string;
+    publisherKeys: readonly string[];
+    graceMs: number;
+    refreshMs?: number;
+    allowStale?: string;
   }[];
   readonly require: Record<string, unknown>;
   readonly deny: {
@@ -76,7 +87,20 @@ export function policySummary(policy: Policy): PolicySummary {
             : { kind: e.kind, spkiSha256: e.spkiSha256 },
       ),
       require: canonicalRequirements(r.require),
+      ...(r.list === undefined ? {} : { list: r.list }),
     })),
+    ...(policy.lists && policy.lists.length > 0
+      ? {
+          lists: policy.lists.map((l) => ({
+            id: l.id,
+            source: l.source,
+            publisherKeys: l.publisherKeys.map((k) => k.spkiSha256),
+            graceMs: l.graceMs,
+            ...(l.refreshMs === undefined ? {} : { refreshMs: l.refreshMs }),
+            ...(l.allowStale === undefined ? {} : { allowStale: l.allowStale }),
+          })),
+        }
+      : {}),
     require: canonicalRequirements(policy.require),
     deny: {
       roca: policy.deny.roca,
@@ -117,6 +141,16 @@ export function describePolicy(policy: Policy): string {
     }
   }
 
+  if (s.lists) {
+    lines.push(`token lists (${s.lists.length})`);
+    for (const l of s.lists) {
+      const keys = l.publisherKeys.map((k) => `sha256:${k.slice(0, 16)}…`).join(', ');
+      const grace = l.graceMs > 0 ? `, grace ${l.graceMs / 3_600_000} h` : '';
+      lines.push(`  ${l.id}  ${l.source}  publisher keys: ${keys}${grace}`);
+      if (l.allowStale) lines.push(`    stale list still used: ${l.allowStale}`);
+    }
+  }
+
   lines.push(s.allow.length === 0 ? 'allow rules: none' : `allow rules (${s.allow.length})`);
   for (const r of s.allow) {
     lines.push(
@@ -126,6 +160,10 @@ export function describePolicy(policy: Policy): string {
       const what = e.subject ?? '(key hash)';
       const from = e.anchor ? `  (trust "${e.anchor}")` : e.file ? `  (${e.file})` : '';
       lines.push(`    entry  ${what}  sha256:${e.spkiSha256}${from}`);
+    }
+    if (r.list) {
+      const min = r.list.minLevel === undefined ? '' : `, level ≥ ${r.list.minLevel}`;
+      lines.push(`    list   "${r.list.id}" entries that are ${r.list.statuses.join(' or ')}${min}`);
     }
     const req = requirementText(policy.allow.find((x) => x.id === r.id)!.require);
     if (req) lines.push(`    require  ${req}`);
@@ -187,6 +225,10 @@ function policyNotes(policy: Policy): string[] {
   if (!policy.deny.weakKeys) notes.push('weak-key checks are off');
   for (const r of policy.revocation ?? []) {
     if (r.mode === 'off') notes.push(`revocation checking is off for trust entry "${r.anchorId}"`);
+  }
+  for (const l of policy.lists ?? []) {
+    if (l.allowStale !== undefined)
+      notes.push(`token list "${l.id}" is used even when stale (allowStale: ${l.allowStale})`);
   }
   return notes;
 }

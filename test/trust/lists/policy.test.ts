@@ -193,3 +193,19 @@ describe('policy with signed token lists', () => {
     expect(policy('').digest).not.toBe(without.digest);
   });
 });
+
+describe('describePolicy with lists', () => {
+  it('shows the lists, their publisher keys, list rules and the allowStale exception', async () => {
+    const { describePolicy } = await import('../../../src/policy/describe.js');
+    const text = describePolicy(
+      policy(
+        'allow: [{ id: sector-approved, list: { id: sector, status: approved, minLevel: 2 } }]',
+        'lists: [{ id: sector, source: sector.jws, publisherKeys: [publisher.pem], grace: 2d, allowStale: "outage" }]',
+      ),
+    );
+    expect(text).toContain('token lists (1)');
+    expect(text).toContain('sector  sector.jws  publisher keys: sha256:');
+    expect(text).toContain('list   "sector" entries that are approved, level ≥ 2');
+    expect(text).toContain('token list "sector" is used even when stale (allowStale: outage)');
+  });
+});
