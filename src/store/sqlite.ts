@@ -126,6 +126,9 @@ function startCheckpointer(path: string, onFailure: (err: unknown) => void): Che
     async stop() {
       if (stopping) return exited;
       stopping = true;
+      // Referenced again while it stops: otherwise a process with nothing else to do would
+      // exit (code 13, an unsettled await) before the worker closed its connection.
+      worker.ref();
       worker.postMessage('stop');
       // The worker closes its connection first, so ours is the last and the final close
       // checkpoints and removes the WAL as usual; a stuck worker is ended after a second.
