@@ -11,6 +11,7 @@
 import type { Clock } from '../core/clock.js';
 import { KeyCache } from '../pki/keys.js';
 import type { Policy } from '../policy/model.js';
+import type { TokenListSet } from '../trust/lists/types.js';
 import { createVerifier, type Verifier } from '../verify/verifier.js';
 
 /** A loaded policy and its verifier. */
@@ -30,9 +31,17 @@ export class PolicyHolder {
   private readonly listeners: PolicyListener[] = [];
   private readonly clock: Clock;
   private readonly keyCache: KeyCache;
+  private readonly lists: (() => TokenListSet) | undefined;
 
-  constructor(options: { clock: Clock; keyCache?: KeyCache; policy?: Policy | null }) {
+  constructor(options: {
+    clock: Clock;
+    keyCache?: KeyCache;
+    policy?: Policy | null;
+    /** The current signed token lists (a TokenListKeeper's `current`); absent: none loaded. */
+    lists?: () => TokenListSet;
+  }) {
     this.clock = options.clock;
+    this.lists = options.lists;
     // One cache across policy swaps: decoded public keys do not depend on the policy.
     this.keyCache = options.keyCache ?? new KeyCache();
     if (options.policy) this.set(options.policy);
@@ -50,7 +59,12 @@ export class PolicyHolder {
         ? null
         : {
             policy,
-            verifier: createVerifier({ policy, clock: this.clock, keyCache: this.keyCache }),
+            verifier: createVerifier({
+              policy,
+              clock: this.clock,
+              keyCache: this.keyCache,
+              ...(this.lists === undefined ? {} : { lists: this.lists }),
+            }),
             loadedAt: this.clock(),
           };
     for (const listener of this.listeners) listener(this.live);

@@ -34,6 +34,8 @@ import { redactDatabaseUrl } from '../store/postgres.js';
 import { openStore } from '../store/store.js';
 import { ALL_SCOPES, type Store } from '../store/types.js';
 import { type FileAccess, nodeFileAccess } from '../token/software/file-access.js';
+import { fileListStatePersistence, TokenListKeeper } from '../trust/lists/keeper.js';
+import { isListProblem } from '../trust/lists/types.js';
 import { buildApp } from './app.js';
 import { type ConfigOverrides, isLoopback, loadServiceConfig, type ServiceConfig, urlFor } from './config.js';
 import { type DemoPaths, ensureDemo } from './demo.js';
@@ -165,11 +167,25 @@ export async function startService(options: ServeOptions): Promise<RunningServic
 
     const bootstrapToken = await ensureAdminToken(store, config, files, options.clock);
     const keyCache = new KeyCache();
+    // Signed token lists (docs/token-list.md): the last good copies live in the data directory,
+    // so a restart works offline and a list's sequence never goes backwards.
+    const tokenLists = new TokenListKeeper({
+      clock: options.clock,
+      persistence: fileListStatePersistence(join(config.dir, 'trust-lists.json')),
+      onRefresh: (lists) => {
+        for (const [id, l] of lists)
+          if (isListProblem(l)) options.err(`warning: token list "${id}": ${l.code}: ${l.message}\n`);
+      },
+    });
+    const firstPolicy = policySource === null ? null : loadPolicyFile(policySource);
+    await tokenLists.refresh(firstPolicy?.lists ?? []);
     const policies = new PolicyHolder({
       clock: options.clock,
       keyCache,
-      policy: policySource === null ? null : loadPolicyFile(policySource),
+      policy: firstPolicy,
+      lists: () => tokenLists.current(),
     });
+    tokenLists.start(() => policies.get()?.policy.lists ?? []);
     const app = buildApp({
       store,
       ca: serviceCa(ca),
@@ -213,12 +229,14 @@ export async function startService(options: ServeOptions): Promise<RunningServic
       async reloadPolicy() {
         const path = await choosePolicy(config, demo, files);
         const policy = path === null ? null : loadPolicyFile(path);
+        await tokenLists.refresh(policy?.lists ?? []);
         policies.set(policy);
         return policy;
       },
       close() {
         closing ??= (async () => {
           try {
+            tokenLists.stop();
             await app.close();
           } finally {
             await store.close();

@@ -38,6 +38,7 @@ export class TokenListKeeper {
   private state: Map<string, ListState> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private running: Promise<TokenListSet> | null = null;
+  private stopped = false;
 
   constructor(
     private readonly options: {
@@ -66,7 +67,9 @@ export class TokenListKeeper {
   /** Refresh on the shortest interval the configs name (re-read on each round). */
   start(configs: () => readonly KeptListConfig[]): void {
     this.stop();
+    this.stopped = false;
     const schedule = () => {
+      if (this.stopped) return;
       const list = configs();
       if (list.length === 0) return;
       const interval = Math.max(
@@ -74,7 +77,10 @@ export class TokenListKeeper {
         Math.min(...list.map((c) => c.refreshMs ?? DEFAULT_LIST_REFRESH_MS)),
       );
       this.timer = setTimeout(() => {
-        void this.refresh(configs()).finally(schedule);
+        // A failed round (say, the state file cannot be written) keeps the current lists.
+        void this.refresh(configs())
+          .catch(() => undefined)
+          .finally(schedule);
       }, interval);
       this.timer.unref?.();
     };
@@ -83,6 +89,7 @@ export class TokenListKeeper {
 
   /** Stop refreshing. */
   stop(): void {
+    this.stopped = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
