@@ -20,13 +20,19 @@ import { REVOCATION_REASONS } from '../ca/crl.js';
 import { fail, isProvenanceError, ProvenanceError } from '../core/errors.js';
 import type { CrlReason } from '../pki/crl.js';
 import { loadPolicyFile } from '../policy/load.js';
+import type { Policy } from '../policy/model.js';
 import { CONFIG_FILE, loadServiceConfig } from '../server/config.js';
 import { type ReevaluationReport, reevaluate } from '../server/reevaluate.js';
 import { openStore, parseStoreUrl, redactDatabaseUrl, type Store, storeErrorReason } from '../store/index.js';
+import { fileListStatePersistence } from '../trust/lists/keeper.js';
+import { loadTokenLists } from '../trust/lists/loader.js';
+import type { TokenListSet } from '../trust/lists/types.js';
 import { type CliContext, CliExit, EXIT } from './context.js';
 
 /** The data directory `serve` uses when none is given. */
 const DEFAULT_DATA_DIR = './provenance-data';
+/** The service's last good token lists in its data directory (serve.ts writes it). */
+const LIST_STATE_FILE = 'trust-lists.json';
 
 interface ReevaluateFlags {
   data?: string;
@@ -75,8 +81,9 @@ export function registerReevaluate(program: Command, ctx: CliContext): void {
       const limit = flags.limit === undefined ? undefined : Number(flags.limit);
       if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1))
         fail('USAGE', `--limit must be a positive whole number (got "${flags.limit}")`);
-      const { url, policyPath } = await locate(flags);
+      const { url, policyPath, dataDir } = await locate(flags);
       const policy = loadPolicyFile(policyPath);
+      const lists = await loadLists(policy.lists ?? [], dataDir, ctx.clock());
       const location = parseStoreUrl(url);
       const shown = location.kind === 'sqlite' ? location.path : redactDatabaseUrl(location.url);
       if (location.kind === 'sqlite' && location.path !== ':memory:' && !existsSync(location.path))
@@ -94,6 +101,7 @@ export function registerReevaluate(program: Command, ctx: CliContext): void {
           actor: `cli:${ctx.env['USER'] ?? ctx.env['USERNAME'] ?? 'unknown'}`,
           revoke: flags.revoke === true,
           reason: reason as CrlReason,
+          ...(lists === undefined ? {} : { lists }),
           ...(limit === undefined ? {} : { limit }),
         });
       } finally {
@@ -112,12 +120,14 @@ export function registerReevaluate(program: Command, ctx: CliContext): void {
 }
 
 /** The database URL and policy file: flags first, then the data directory's config.yaml. */
-async function locate(flags: ReevaluateFlags): Promise<{ url: string; policyPath: string }> {
+async function locate(
+  flags: ReevaluateFlags,
+): Promise<{ url: string; policyPath: string; dataDir: string | null }> {
   if (flags.data !== undefined && flags.db !== undefined) fail('USAGE', 'give --data or --db, not both');
   if (flags.db !== undefined) {
     if (flags.policy === undefined)
       fail('USAGE', '--db needs --policy FILE (without a data directory there is no configured policy)');
-    return { url: flags.db, policyPath: resolve(flags.policy) };
+    return { url: flags.db, policyPath: resolve(flags.policy), dataDir: null };
   }
   const dir = resolve(flags.data ?? DEFAULT_DATA_DIR);
   // loadServiceConfig writes a default file when there is none: this command must not.
@@ -130,7 +140,25 @@ async function locate(flags: ReevaluateFlags): Promise<{ url: string; policyPath
     fail('IO_ERROR', `the configured policy ${config.policy} does not exist (give --policy FILE)`, {
       path: config.policy,
     });
-  return { url: config.db, policyPath: config.policy };
+  return { url: config.db, policyPath: config.policy, dataDir: config.dir };
+}
+
+/**
+ * The token lists the policy names, loaded and verified now. With a data directory, the
+ * service's last good copies (`trust-lists.json`) are read, not written: a list's sequence
+ * cannot go backwards and an unreachable source falls back to the last good copy.
+ */
+async function loadLists(
+  configs: NonNullable<Policy['lists']>,
+  dataDir: string | null,
+  now: number,
+): Promise<TokenListSet | undefined> {
+  if (configs.length === 0) return undefined;
+  const state =
+    dataDir === null
+      ? new Map()
+      : new Map(await fileListStatePersistence(join(dataDir, LIST_STATE_FILE)).load());
+  return loadTokenLists(configs, { now, state });
 }
 
 /** Open an existing database with this release's schema (never create or migrate it). */

@@ -20,12 +20,13 @@
  */
 import { REVOCATION_REASONS } from '../ca/crl.js';
 import type { Clock } from '../core/clock.js';
-import { fail } from '../core/errors.js';
+import { fail, ProvenanceError } from '../core/errors.js';
 import type { CrlReason } from '../pki/crl.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import type { Policy } from '../policy/model.js';
 import type { PolicyDecision, PolicyInput } from '../policy/types.js';
 import type { EnrollmentRecord, Store } from '../store/types.js';
+import { isListProblem, type TokenListSet } from '../trust/lists/types.js';
 import { type DecisionSummary, reevaluateEnrollment } from './dry-run.js';
 
 /** Store page size while walking enrollments (the store clamps pages to 100). */
@@ -42,7 +43,12 @@ export interface ReevaluateOptions {
   readonly clock: Clock;
   /** Who runs it, for the audit log: 'admin:<token id>', 'cli:<user>', 'system'. */
   readonly actor: string;
-  /** Evaluate with extra context (e.g. verified token lists); default `evaluatePolicy`. */
+  /**
+   * The signed token lists the policy names (`policy.lists`), as the caller loaded them. Each
+   * must be usable (a stale one only under the policy's `allowStale`), else LIST_* is thrown.
+   */
+  readonly lists?: TokenListSet;
+  /** Evaluate otherwise (tests); default `evaluatePolicy` with `lists` at the current time. */
   readonly evaluate?: PolicyEvaluator;
   /** Examine at most this many issued enrollments, newest first (default: all). */
   readonly limit?: number;
@@ -100,8 +106,11 @@ export async function reevaluate(options: ReevaluateOptions): Promise<Reevaluati
   const reason = options.reason ?? 'keyCompromise';
   if (!REVOCATION_REASONS.includes(reason))
     fail('USAGE', `revocation reason "${reason}" is not one of ${REVOCATION_REASONS.join(', ')}`);
-  const evaluate = options.evaluate ?? evaluatePolicy;
   const now = clock();
+  requireUsableLists(policy, options.lists);
+  const lists = options.lists;
+  const evaluate: PolicyEvaluator =
+    options.evaluate ?? ((p, input) => evaluatePolicy(p, input, { ...(lists ? { lists } : {}), at: now }));
 
   let evaluated = 0;
   let skipped = 0;
@@ -223,5 +232,29 @@ export async function reevaluate(options: ReevaluateOptions): Promise<Reevaluati
       });
       return true;
     });
+  }
+}
+
+/**
+ * A list the policy names but that is missing, unverifiable or stale makes every decision fail
+ * closed. Right for a new enrollment; wrong as grounds to revoke what was issued: re-evaluation
+ * refuses to run instead, with the list's own code (docs/token-list.md, "Consuming a list").
+ */
+function requireUsableLists(policy: Policy, lists: TokenListSet | undefined): void {
+  for (const named of policy.lists ?? []) {
+    const got = lists?.get(named.id);
+    if (got === undefined)
+      fail(
+        'LIST_UNAVAILABLE',
+        `token list "${named.id}" is not loaded: re-evaluation will not judge without it (every certificate would fail closed)`,
+        { list: named.id },
+      );
+    if (!isListProblem(got)) continue;
+    if (got.code === 'LIST_STALE' && named.allowStale !== undefined) continue;
+    throw new ProvenanceError(
+      got.code,
+      `token list "${named.id}" cannot be used (${got.message}): re-evaluation will not judge without it`,
+      { list: named.id },
+    );
   }
 }
