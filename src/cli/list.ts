@@ -57,11 +57,9 @@ export function registerList(program: Command, ctx: CliContext): void {
         dir: string,
         o: { publisher: string; alg: 'p256' | 'ed25519'; passphrase: boolean; force?: boolean },
       ) => {
-        if (existsSync(join(dir, DRAFT)) && !o.force)
-          fail(
-            'USAGE',
-            `${join(dir, DRAFT)} exists: this folder already holds a list (use --force to replace it)`,
-          );
+        const existing = [DRAFT, PRIVATE_KEY].map((f) => join(dir, f)).find((f) => existsSync(f));
+        if (existing !== undefined && !o.force)
+          fail('USAGE', `${existing} exists: this folder already holds a list (use --force to replace it)`);
         const draft = newDraft(o.publisher);
         const passphrase = await newPassphrase(ctx, join(dir, PRIVATE_KEY), o.passphrase);
         const { privateKey, publicKey } =
