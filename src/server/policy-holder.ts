@@ -71,6 +71,11 @@ export class PolicyHolder {
     return this.live;
   }
 
+  /** The current signed token lists, or undefined when the holder was given none (re-evaluation). */
+  tokenLists(): TokenListSet | undefined {
+    return this.lists?.();
+  }
+
   /** Hear of every later change. */
   onChange(listener: PolicyListener): void {
     this.listeners.push(listener);

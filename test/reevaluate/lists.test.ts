@@ -14,13 +14,14 @@ import { initCa } from '../../src/ca/directory.js';
 import { loadPolicyFile } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/model.js';
 import { buildApp } from '../../src/server/app.js';
+import { PolicyHolder } from '../../src/server/policy-holder.js';
 import { reevaluate } from '../../src/server/reevaluate.js';
 import { serviceCa } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/store.js';
 import type { Store } from '../../src/store/types.js';
 import { signTokenList } from '../../src/trust/lists/jws.js';
 import { loadTokenLists } from '../../src/trust/lists/loader.js';
-import type { TokenList } from '../../src/trust/lists/types.js';
+import type { TokenList, TokenListSet } from '../../src/trust/lists/types.js';
 import { runCli } from '../helpers/cli.js';
 import { addAdminToken, NOW, testClock, testConfig } from '../server/fakes.js';
 import { enrollOne, type TwoMakers, twoMakers } from './fixtures.js';
@@ -30,6 +31,7 @@ let m: TwoMakers;
 let caDir: string;
 let store: Store;
 let dbUrl: string;
+let ca: Awaited<ReturnType<typeof initCa>>;
 let a: string[];
 let withLists: Policy;
 const publisher = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -49,7 +51,7 @@ function list(over: Partial<TokenList>): TokenList {
 beforeAll(async () => {
   m = twoMakers();
   caDir = mkdtempSync(join(tmpdir(), 'provenance-reevaluate-lists-ca-'));
-  const ca = await initCa(join(caDir, 'ca'), {
+  ca = await initCa(join(caDir, 'ca'), {
     name: 'Test Issuing CA',
     passphrase: null,
     clock: () => NOW - DAY,
@@ -152,5 +154,45 @@ describe('re-evaluation with signed token lists', () => {
     expect(stale.code).toBe(2);
     expect(stale.err).toMatch(/^error: LIST_STALE: /);
     expect(await store.certificates.revoked()).toEqual([]);
+  });
+
+  it("POST /api/v1/admin/reevaluate judges with the service's current lists; without them it answers 503 LIST_UNAVAILABLE", async () => {
+    const loaded = await loadTokenLists(withLists.lists ?? [], { now: NOW });
+    const post = async (lists: (() => TokenListSet) | undefined) => {
+      const clock = testClock();
+      const policies = new PolicyHolder({
+        clock,
+        policy: withLists,
+        ...(lists === undefined ? {} : { lists }),
+      });
+      const app = buildApp({
+        store,
+        ca: serviceCa(ca),
+        policy: policies,
+        config: testConfig('', m.dir),
+        clock,
+        logger: pino({ level: 'silent' }) as never,
+      });
+      const token = await addAdminToken(store);
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/admin/reevaluate',
+        headers: { authorization: `Bearer ${token}` },
+        payload: {},
+      });
+      await app.close();
+      return res;
+    };
+    const ok = await post(() => loaded);
+    expect(ok.statusCode).toBe(200);
+    expect(
+      ok
+        .json()
+        .wouldReject.map((w: { serial: string }) => w.serial)
+        .sort(),
+    ).toEqual(a);
+    const without = await post(undefined);
+    expect(without.statusCode).toBe(503);
+    expect(without.json().code).toBe('LIST_UNAVAILABLE');
   });
 });

@@ -300,6 +300,7 @@ export function registerAdminRoutes(app: FastifyInstance, state: ServiceState): 
         policy = parseDraftPolicy(body.policy, baseDir);
       }
       if (policy === undefined) fail('NOT_FOUND', 'no policy is loaded');
+      const lists = state.policies.tokenLists();
       try {
         const report = await reevaluate({
           store,
@@ -309,6 +310,8 @@ export function registerAdminRoutes(app: FastifyInstance, state: ServiceState): 
           limit: body.limit ?? DEFAULT_REEVALUATE,
           revoke,
           ...(body.reason === undefined ? {} : { reason: body.reason }),
+          // The service's current token lists (kept fresh by its TokenListKeeper).
+          ...(lists === undefined ? {} : { lists }),
         });
         if (report.revoked.length > 0)
           request.log.info({ revoked: report.revoked.length, reason: report.reason }, 'certificates revoked');
