@@ -47,19 +47,19 @@ export function minimiseSubject(subject: string | null, options: MinimiseOptions
 }
 
 /**
- * The verdict as stored: JSON data, claims and path subjects minimised.
+ * The verdict as stored, claims and path subjects minimised: a new object for the store to
+ * serialise (its JSON is what is stored; it is not round-tripped through JSON here, since the
+ * store's JSON.stringify writes the same text and an enrollment would parse it for nothing).
  *
  * @example
  * minimiseVerdict(verdict, { keepSerial: false }).claims   // { serialSha256: '…', … }
  */
 export function minimiseVerdict(verdict: Verdict, options: MinimiseOptions): Record<string, unknown> {
-  return JSON.parse(
-    JSON.stringify({
-      ...verdict,
-      claims: verdict.claims === null ? null : minimiseClaims(verdict.claims, options),
-      path: verdict.path.map((e) => ({ ...e, subject: minimiseSubject(e.subject, options) })),
-    }),
-  ) as Record<string, unknown>;
+  return {
+    ...verdict,
+    claims: verdict.claims === null ? null : minimiseClaims(verdict.claims, options),
+    path: verdict.path.map((e) => ({ ...e, subject: minimiseSubject(e.subject, options) })),
+  };
 }
 
 /** A PolicyInput as stored: keys as base64, claims minimised. */
