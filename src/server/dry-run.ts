@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { evaluatePolicy } from '../policy/evaluate.js';
+import type { PolicyContext } from '../policy/lists.js';
 import { parsePolicy } from '../policy/load.js';
 import type { Policy } from '../policy/model.js';
 import type { PolicyDecision, PolicyInput } from '../policy/types.js';
@@ -48,6 +49,8 @@ export interface DryRunOptions {
   readonly limit: number;
   /** File access (default: fs.readFileSync). */
   readonly readFile?: (path: string) => Uint8Array;
+  /** The service's current token lists and the instant to judge them at (a draft naming lists needs them). */
+  readonly context?: PolicyContext;
 }
 
 /** Evaluate the draft over the last `limit` enrollments. POLICY_INVALID names the line. */
@@ -58,7 +61,7 @@ export async function dryRunPolicy(options: DryRunOptions): Promise<DryRunReport
   let skipped = 0;
   const changed: DryRunReport['changed'][number][] = [];
   for (const r of records) {
-    const outcome = reevaluateEnrollment(draft, r);
+    const outcome = reevaluateEnrollment(draft, r, (p, input) => evaluatePolicy(p, input, options.context));
     if (outcome === null) {
       skipped++;
       continue;

@@ -260,7 +260,15 @@ export function registerAdminRoutes(app: FastifyInstance, state: ServiceState): 
       const source = live?.policy.source;
       const baseDir = source !== undefined && isAbsolute(source) ? dirname(source) : state.config.dir;
       const limit = request.body.limit ?? DEFAULT_DRY_RUN;
-      const report = await dryRunPolicy({ store, text: request.body.policy, baseDir, limit });
+      const lists = state.policies.tokenLists();
+      const report = await dryRunPolicy({
+        store,
+        text: request.body.policy,
+        baseDir,
+        limit,
+        // The service's current lists, so a draft naming them is judged as the live one would be.
+        context: { at: clock(), ...(lists === undefined ? {} : { lists }) },
+      });
       await store.audit.append({
         event: 'policy.dry-run',
         actor: actor(request.adminToken!.id),
