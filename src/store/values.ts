@@ -56,9 +56,15 @@ export function nullableText(value: string | null, field: string): string | null
   return value === null ? null : text(value, field);
 }
 
-/** A JSON column value (plain JSON.stringify; `undefined` is stored as null). */
+/**
+ * A JSON column value (plain JSON.stringify; `undefined` is stored as null). No `text` scan:
+ * JSON.stringify escapes U+0000 and every lone surrogate (ECMA-262 QuoteJSONString, well-formed
+ * since ES2019), so its output can hold neither, and the scan of a whole verdict found nothing.
+ */
 export function jsonText(value: unknown, field: string): string {
-  return text(JSON.stringify(value ?? null), field);
+  const json = JSON.stringify(value ?? null);
+  if (typeof json !== 'string') throw new TypeError(`store: ${field} is not JSON data`);
+  return json;
 }
 
 /**
