@@ -16,24 +16,15 @@ import {
   installCaCertificate,
   readCa,
 } from '../ca/directory.js';
-import { fail } from '../core/errors.js';
-import { type CliContext, warn } from './context.js';
+import { askNewPassphrase, type CliContext, warn } from './context.js';
 import { readInputFile } from './files.js';
 
 /** The environment variable holding the CA key passphrase (the service reads the same one). */
 export const CA_PASSPHRASE_ENV = 'PROVENANCE_CA_PASSPHRASE';
 
 /** The passphrase for new CA keys: env, else the prompt (twice), else USAGE; null with --no-passphrase. */
-async function newPassphrase(ctx: CliContext, encrypt: boolean): Promise<string | null> {
-  if (!encrypt) return null;
-  const env = ctx.env[CA_PASSPHRASE_ENV];
-  if (env !== undefined && env !== '') return env;
-  if (!ctx.prompt)
-    return fail('USAGE', `no passphrase for the CA keys: set ${CA_PASSPHRASE_ENV}, or use --no-passphrase`);
-  const first = await ctx.prompt('New passphrase for the CA keys: ', { secret: true });
-  const second = await ctx.prompt('Repeat the passphrase: ', { secret: true });
-  if (first !== second) fail('USAGE', 'the two passphrases differ');
-  return first;
+function newPassphrase(ctx: CliContext, encrypt: boolean): Promise<string | null> {
+  return askNewPassphrase(ctx, { envVar: CA_PASSPHRASE_ENV, what: 'the CA keys', encrypt });
 }
 
 function day(ms: number): string {

@@ -3,6 +3,7 @@
  * output streams, environment, clock and the interactive prompt.
  */
 import type { Clock } from '../core/clock.js';
+import { fail } from '../core/errors.js';
 
 export interface CliContext {
   readonly out: (text: string) => void;
@@ -13,6 +14,29 @@ export interface CliContext {
   readonly prompt?: (question: string, options: { secret: boolean }) => Promise<string>;
   /** Confirm a touch (user presence) for the software token. */
   readonly confirmTouch?: (message: string) => Promise<boolean>;
+}
+
+/**
+ * The passphrase for a new private key: the environment variable, else the prompt (asked
+ * twice), else USAGE naming both ways out. Null when `encrypt` is false (--no-passphrase),
+ * after the loud warning `unencryptedWarning` when given.
+ */
+export async function askNewPassphrase(
+  ctx: CliContext,
+  o: { envVar: string; what: string; encrypt: boolean; unencryptedWarning?: string },
+): Promise<string | null> {
+  if (!o.encrypt) {
+    if (o.unencryptedWarning !== undefined) warn(ctx, o.unencryptedWarning);
+    return null;
+  }
+  const env = ctx.env[o.envVar];
+  if (env !== undefined && env !== '') return env;
+  if (!ctx.prompt)
+    return fail('USAGE', `no passphrase for ${o.what}: set ${o.envVar}, or use --no-passphrase`);
+  const first = await ctx.prompt(`New passphrase for ${o.what}: `, { secret: true });
+  const second = await ctx.prompt('Repeat the passphrase: ', { secret: true });
+  if (first !== second) fail('USAGE', 'the two passphrases differ');
+  return first;
 }
 
 /** Print a warning in the CLI's one style. */

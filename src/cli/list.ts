@@ -22,7 +22,7 @@ import {
 import { readPublisherKeys } from '../trust/lists/keys.js';
 import { describeIssue, type TokenListDraft, tokenListSchema } from '../trust/lists/schema.js';
 import { TOKEN_LIST_STATUSES, type TokenListStatus, type VerifiedTokenList } from '../trust/lists/types.js';
-import { type CliContext, CliExit, EXIT, warn } from './context.js';
+import { askNewPassphrase, type CliContext, CliExit, EXIT, warn } from './context.js';
 import { parseTimeOption, readInputFile } from './files.js';
 
 const DRAFT = 'list.json';
@@ -376,22 +376,13 @@ function writeFile(path: string, text: string, mode = 0o644): void {
   }
 }
 
-async function newPassphrase(ctx: CliContext, keyPath: string, encrypt: boolean): Promise<string | null> {
-  if (!encrypt) {
-    warn(
-      ctx,
-      `*** ${keyPath} will NOT be encrypted: anyone who can read it can sign lists as this publisher ***`,
-    );
-    return null;
-  }
-  const env = ctx.env['PROVENANCE_PASSPHRASE'];
-  if (env !== undefined && env !== '') return env;
-  if (!ctx.prompt)
-    return fail('USAGE', `no passphrase for ${keyPath}: set PROVENANCE_PASSPHRASE, or use --no-passphrase`);
-  const first = await ctx.prompt(`New passphrase for ${keyPath}: `, { secret: true });
-  const second = await ctx.prompt('Repeat the passphrase: ', { secret: true });
-  if (first !== second) fail('USAGE', 'the two passphrases differ');
-  return first;
+function newPassphrase(ctx: CliContext, keyPath: string, encrypt: boolean): Promise<string | null> {
+  return askNewPassphrase(ctx, {
+    envVar: 'PROVENANCE_PASSPHRASE',
+    what: keyPath,
+    encrypt,
+    unencryptedWarning: `*** ${keyPath} will NOT be encrypted: anyone who can read it can sign lists as this publisher ***`,
+  });
 }
 
 async function unlockPublisherKey(ctx: CliContext, keyPath: string): Promise<KeyObject> {

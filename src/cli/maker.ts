@@ -18,7 +18,7 @@ import {
 import { personaliseToken } from '../maker/personalise.js';
 import { parseCertificate } from '../pki/certificate.js';
 import { nodeFileAccess } from '../token/software/file-access.js';
-import { type CliContext, warn } from './context.js';
+import { askNewPassphrase, type CliContext } from './context.js';
 import { resolvePin, shortFingerprint } from './token.js';
 
 interface NewKeyOptions {
@@ -38,20 +38,14 @@ function intOption(value: string | undefined, option: string): number | undefine
 }
 
 /** The passphrase for a new CA key: env, else the prompt (twice), else USAGE; null with --no-passphrase. */
-async function newPassphrase(ctx: CliContext, dir: string, encrypt: boolean): Promise<string | null> {
+function newPassphrase(ctx: CliContext, dir: string, encrypt: boolean): Promise<string | null> {
   const keyPath = join(dir, 'key.pem');
-  if (!encrypt) {
-    warn(ctx, `*** ${keyPath} will NOT be encrypted: anyone who can read it can sign as this CA ***`);
-    return null;
-  }
-  const env = ctx.env['PROVENANCE_PASSPHRASE'];
-  if (env !== undefined && env !== '') return env;
-  if (!ctx.prompt)
-    return fail('USAGE', `no passphrase for ${keyPath}: set PROVENANCE_PASSPHRASE, or use --no-passphrase`);
-  const first = await ctx.prompt(`New passphrase for ${keyPath}: `, { secret: true });
-  const second = await ctx.prompt('Repeat the passphrase: ', { secret: true });
-  if (first !== second) fail('USAGE', 'the two passphrases differ');
-  return first;
+  return askNewPassphrase(ctx, {
+    envVar: 'PROVENANCE_PASSPHRASE',
+    what: keyPath,
+    encrypt,
+    unencryptedWarning: `*** ${keyPath} will NOT be encrypted: anyone who can read it can sign as this CA ***`,
+  });
 }
 
 /** Unlock a maker directory's key: env, else the prompt, else MAKER_KEY_LOCKED. */
