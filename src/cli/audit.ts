@@ -10,16 +10,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { fail, isProvenanceError, ProvenanceError } from '../core/errors.js';
+import { fail, ProvenanceError } from '../core/errors.js';
 import { CONFIG_FILE, MAX_CONFIG_BYTES, parseServiceConfig } from '../server/config.js';
-import {
-  type AuditVerification,
-  openStore,
-  parseStoreUrl,
-  redactDatabaseUrl,
-  storeErrorReason,
-} from '../store/index.js';
+import { type AuditVerification, parseStoreUrl, redactDatabaseUrl } from '../store/index.js';
 import { type CliContext, CliExit, EXIT } from './context.js';
+import { openOperatorStore } from './operator-store.js';
 
 /** The data directory `serve` uses when none is given. */
 const DEFAULT_DATA_DIR = './provenance-data';
@@ -79,26 +74,12 @@ export function registerAudit(program: Command, ctx: CliContext): void {
           path: location.path,
         });
 
+      const store = await openOperatorStore(url, { readOnly: true });
       let result: AuditVerification;
       try {
-        const store = await openStore(url, { readOnly: true });
-        try {
-          result = await store.verifyAudit();
-        } finally {
-          await store.close();
-        }
-      } catch (err) {
-        // Operators need the driver's own words (the service keeps them out of API answers).
-        if (isProvenanceError(err, 'STORE_UNAVAILABLE') && storeErrorReason(err) !== '')
-          throw new ProvenanceError(
-            'STORE_UNAVAILABLE',
-            `${err.message}: ${storeErrorReason(err)}`,
-            err.details,
-            {
-              cause: err,
-            },
-          );
-        throw err;
+        result = await store.verifyAudit();
+      } finally {
+        await store.close();
       }
 
       if (options.json) {

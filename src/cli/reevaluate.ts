@@ -17,17 +17,18 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { REVOCATION_REASONS } from '../ca/crl.js';
-import { fail, isProvenanceError, ProvenanceError } from '../core/errors.js';
+import { fail } from '../core/errors.js';
 import type { CrlReason } from '../pki/crl.js';
 import { loadPolicyFile } from '../policy/load.js';
 import type { Policy } from '../policy/model.js';
 import { CONFIG_FILE, loadServiceConfig } from '../server/config.js';
 import { type ReevaluationReport, reevaluate } from '../server/reevaluate.js';
-import { openStore, parseStoreUrl, redactDatabaseUrl, type Store, storeErrorReason } from '../store/index.js';
+import { parseStoreUrl, redactDatabaseUrl, type Store } from '../store/index.js';
 import { fileListStatePersistence } from '../trust/lists/keeper.js';
 import { loadTokenLists } from '../trust/lists/loader.js';
 import type { TokenListSet } from '../trust/lists/types.js';
 import { type CliContext, CliExit, EXIT } from './context.js';
+import { openOperatorStore } from './operator-store.js';
 
 /** The data directory `serve` uses when none is given. */
 const DEFAULT_DATA_DIR = './provenance-data';
@@ -162,22 +163,8 @@ async function loadLists(
 }
 
 /** Open an existing database with this release's schema (never create or migrate it). */
-async function open(url: string): Promise<Store> {
-  try {
-    return await openStore(url, { mustExist: true, migrate: false });
-  } catch (err) {
-    // Operators need the driver's own words (the service keeps them out of API answers).
-    if (isProvenanceError(err, 'STORE_UNAVAILABLE') && storeErrorReason(err) !== '')
-      throw new ProvenanceError(
-        'STORE_UNAVAILABLE',
-        `${err.message}: ${storeErrorReason(err)}`,
-        err.details,
-        {
-          cause: err,
-        },
-      );
-    throw err;
-  }
+function open(url: string): Promise<Store> {
+  return openOperatorStore(url, { mustExist: true, migrate: false });
 }
 
 function render(
