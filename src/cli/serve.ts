@@ -6,7 +6,11 @@
 import { basename, relative } from 'node:path';
 import type { Command } from 'commander';
 import { isProvenanceError } from '../core/errors.js';
-import { DEFAULT_DATA_DIR, startService } from '../server/serve.js';
+import type { startService } from '../server/serve.js';
+
+/** Default data directory (the service's own constant, kept here so `--help` loads no server code). */
+const DEFAULT_DATA_DIR = './provenance-data';
+
 import type { CliContext } from './context.js';
 
 interface ServeFlags {
@@ -73,7 +77,10 @@ export function registerServe(program: Command, ctx: CliContext): void {
       process.on('SIGTERM', onTerm);
       process.on('SIGHUP', reload);
       try {
-        service = await startService({
+        // Loaded on demand: the server stack (Fastify, the database drivers) is heavy, and the
+        // other commands should not pay for it at start-up.
+        const { startService: start } = await import('../server/serve.js');
+        service = await start({
           data: o.data,
           ...(o.config === undefined ? {} : { config: o.config }),
           ...(o.policy === undefined ? {} : { policy: o.policy }),
