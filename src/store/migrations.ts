@@ -23,6 +23,7 @@ export const STORE_TABLES = [
   'audit',
   'audit_head',
   'counters',
+  'trust_lists',
 ] as const;
 
 /**
@@ -284,10 +285,37 @@ async function appendOnlyTriggers(db: Kysely<unknown>, dialect: StoreDialect): P
   }
 }
 
+/**
+ * Migration 002: the last good signed token list per list id (issue #4 §1), so a restarted
+ * service works offline and every instance sharing the database refuses a rolled-back list.
+ * The JWS is re-verified on every load; the row only says "this is the newest seen".
+ */
+function trustListsSchema(dialect: StoreDialect): Migration {
+  const int8 = dialect === 'postgres' ? 'bigint' : 'integer';
+  const strict = dialect === 'sqlite' ? sql`strict` : sql``;
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('trust_lists')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('sequence', int8, (c) => c.notNull())
+        .addColumn('jws', 'text', (c) => c.notNull())
+        .addColumn('etag', 'text')
+        .addColumn('fetched_at', int8, (c) => c.notNull())
+        .addCheckConstraint('trust_lists_sequence_check', sql`sequence >= 0`)
+        .modifyEnd(strict)
+        .execute();
+    },
+  };
+}
+
 /** The in-code provider: every migration of this release, by name (applied in name order). */
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
   return {
-    getMigrations: async () => ({ '001_initial': initialSchema(dialect) }),
+    getMigrations: async () => ({
+      '001_initial': initialSchema(dialect),
+      '002_trust_lists': trustListsSchema(dialect),
+    }),
   };
 }
 

@@ -25,6 +25,7 @@ import type {
   Database,
   EnrollmentCodesTable,
   EnrollmentsTable,
+  TrustListsTable,
 } from './schema.js';
 import {
   type AdminTokenRecord,
@@ -38,6 +39,7 @@ import {
   type EnrollmentStatus,
   type Scope,
   type StoreRepositories,
+  type TrustListRecord,
 } from './types.js';
 import {
   int,
@@ -450,6 +452,46 @@ export function createRepositories(ctx: RepositoryContext): StoreRepositories {
         }),
     },
 
+    trustLists: {
+      get: (id) =>
+        run('get trust list', async () => {
+          const { rows } = await sql<Selectable<TrustListsTable>>`
+            select * from trust_lists where id = ${id}`.execute(db);
+          const row = rows[0];
+          return row === undefined ? null : trustListFromRow(row);
+        }),
+      all: () =>
+        run('list trust lists', async () => {
+          const { rows } = await sql<Selectable<TrustListsTable>>`
+            select * from trust_lists order by id`.execute(db);
+          return rows.map(trustListFromRow);
+        }),
+      save: (record) =>
+        run('save trust list', async () => {
+          const values = [
+            text(record.id, 'id'),
+            int(record.sequence, 'sequence'),
+            text(record.jws, 'jws'),
+            nullableText(record.etag, 'etag'),
+            int(record.fetchedAt, 'fetchedAt'),
+          ];
+          // One statement (see the file comment): the conflict branch updates only when the
+          // stored row is older, or the same list (etag/fetchedAt refresh), and the database
+          // decides under the row's write lock, so of two instances racing with sequences 4
+          // and 5 the 5 stays whatever the order (docs/token-list.md: sequence never goes
+          // backwards). An equal sequence with another JWS is a rollback too: kept out.
+          const { rows } = await sql<{ id: string }>`
+            insert into trust_lists (id, sequence, jws, etag, fetched_at)
+            values (${sql.join(values)})
+            on conflict (id) do update set sequence = excluded.sequence, jws = excluded.jws,
+              etag = excluded.etag, fetched_at = excluded.fetched_at
+            where trust_lists.sequence < excluded.sequence
+              or (trust_lists.sequence = excluded.sequence and trust_lists.jws = excluded.jws)
+            returning id`.execute(db);
+          return rows.length > 0;
+        }),
+    },
+
     nextCounter: (name) =>
       run('next counter value', async () => {
         // One upsert: the first call creates the counter at 1, later ones add 1 under the
@@ -572,6 +614,16 @@ function enrollmentFromRow(row: Selectable<EnrollmentsTable>): EnrollmentRecord 
     keySpkiSha256: row.key_spki_sha256,
     certificateSerial: row.certificate_serial,
     createdAt: toNumber(row.created_at),
+  };
+}
+
+function trustListFromRow(row: Selectable<TrustListsTable>): TrustListRecord {
+  return {
+    id: row.id,
+    sequence: toNumber(row.sequence),
+    jws: row.jws,
+    etag: row.etag,
+    fetchedAt: toNumber(row.fetched_at),
   };
 }
 

@@ -113,6 +113,15 @@ export interface CountersTable {
   value: Int8;
 }
 
+/** `trust_lists`: the last good signed token list per list id (migration 002). */
+export interface TrustListsTable {
+  id: string;
+  sequence: Int8;
+  jws: string;
+  etag: string | null;
+  fetched_at: Int8;
+}
+
 /** The whole database. */
 export interface Database {
   admin_tokens: AdminTokensTable;
@@ -123,4 +132,5 @@ export interface Database {
   audit: AuditTable;
   audit_head: AuditHeadTable;
   counters: CountersTable;
+  trust_lists: TrustListsTable;
 }

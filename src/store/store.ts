@@ -151,6 +151,7 @@ class KyselyStore implements Store {
   readonly enrollments: StoreRepositories['enrollments'];
   readonly certificates: StoreRepositories['certificates'];
   readonly audit: StoreRepositories['audit'];
+  readonly trustLists: StoreRepositories['trustLists'];
   readonly nextCounter: StoreRepositories['nextCounter'];
   readonly #db: Kysely<Database>;
   readonly #logger: StoreLogger | undefined;
@@ -179,6 +180,7 @@ class KyselyStore implements Store {
     this.enrollments = repositories.enrollments;
     this.certificates = repositories.certificates;
     this.audit = repositories.audit;
+    this.trustLists = repositories.trustLists;
     this.nextCounter = repositories.nextCounter;
   }
 
@@ -319,6 +321,10 @@ function writesInTransactions(
       insert: (r) => transaction((tx) => tx.certificates.insert(r)),
       revoke: (serial, at, reason) => transaction((tx) => tx.certificates.revoke(serial, at, reason)),
     },
+    trustLists: {
+      ...repositories.trustLists,
+      save: (r) => transaction((tx) => tx.trustLists.save(r)),
+    },
     // audit.append already runs in its own transaction (`atomically`).
     nextCounter: (name) => transaction((tx) => tx.nextCounter(name)),
   };
@@ -343,6 +349,7 @@ function outsideTransactions(
     enrollments: group(repositories.enrollments),
     certificates: group(repositories.certificates),
     audit: group(repositories.audit),
+    trustLists: group(repositories.trustLists),
     nextCounter: wrap(repositories.nextCounter),
   };
 }

@@ -161,6 +161,17 @@ export interface EnrollmentFilter {
   readonly cursor?: string;
 }
 
+/** The last good signed token list of one id (the keeper's `ListState` plus its id). */
+export interface TrustListRecord {
+  readonly id: string;
+  /** The list's `sequence` claim: never goes backwards in the store. */
+  readonly sequence: number;
+  /** The compact JWS as fetched (re-verified on every load, never trusted from the store alone). */
+  readonly jws: string;
+  readonly etag: string | null;
+  readonly fetchedAt: number;
+}
+
 /** Repositories usable inside and outside a transaction. */
 export interface StoreRepositories {
   readonly adminTokens: {
@@ -219,6 +230,18 @@ export interface StoreRepositories {
       limit?: number;
       cursor?: string;
     }): Promise<Page<AuditRecord>>;
+  };
+  readonly trustLists: {
+    get(id: string): Promise<TrustListRecord | null>;
+    /** Every stored list, by id. */
+    all(): Promise<TrustListRecord[]>;
+    /**
+     * One atomic upsert that only moves forward: writes when no row exists, the stored
+     * sequence is lower, or it is equal with the same JWS (refreshing etag and fetchedAt).
+     * True when it wrote; false when a newer (or a different list of equal) sequence is
+     * stored, e.g. another instance got there first.
+     */
+    save(record: TrustListRecord): Promise<boolean>;
   };
   /** A monotonic counter (e.g. 'crl-number'), incremented atomically. */
   nextCounter(name: string): Promise<number>;

@@ -31,6 +31,7 @@ import {
   type Scope,
   type Store,
   type StoreRepositories,
+  type TrustListRecord,
 } from '../../src/store/types.js';
 
 const DAY = 86400_000;
@@ -205,6 +206,23 @@ export class MemoryStore implements Store {
         f.limit,
         f.cursor,
       ),
+  };
+
+  private lists = new Map<string, TrustListRecord>();
+  /** Forward-only, like the real store's upsert (not rolled back by transactions: none writes it). */
+  readonly trustLists: StoreRepositories['trustLists'] = {
+    get: async (id) => this.lists.get(id) ?? null,
+    all: async () => [...this.lists.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    save: async (r) => {
+      const kept = this.lists.get(r.id);
+      if (
+        kept !== undefined &&
+        !(kept.sequence < r.sequence || (kept.sequence === r.sequence && kept.jws === r.jws))
+      )
+        return false;
+      this.lists.set(r.id, { ...r });
+      return true;
+    },
   };
 
   async nextCounter(name: string): Promise<number> {
