@@ -13,4 +13,5 @@ export * from './keeper.js';
 export * from './keys.js';
 export * from './loader.js';
 export * from './schema.js';
+export * from './store-persistence.js';
 export * from './types.js';

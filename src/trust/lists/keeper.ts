@@ -1,6 +1,6 @@
 /**
  * Keeps a long-running service's token lists current: loads them at start (from the last good
- * copies persisted on disk first, so a restart works offline and sequence never goes
+ * copies persisted in the store or a file first, so a restart works offline and sequence never goes
  * backwards across restarts), refreshes them on the shortest `refresh` interval the policy
  * names, and hands the verifier the current set. A failed refresh keeps the last good list
  * until it goes stale; the policy fails closed after that.
@@ -97,6 +97,15 @@ export class TokenListKeeper {
   private async doRefresh(configs: readonly KeptListConfig[]): Promise<TokenListSet> {
     if (this.state === null) {
       this.state = new Map(this.options.persistence ? await this.options.persistence.load() : []);
+    } else if (this.options.persistence) {
+      // Re-read each round: with the state in a shared database another instance may have
+      // accepted a newer list, and a rolled-back copy served to us must be refused here too
+      // (a list's sequence never goes backwards). A failed read keeps what we hold.
+      const persisted = await this.options.persistence.load().catch(() => null);
+      for (const [id, s] of persisted ?? []) {
+        const mine = this.state.get(id);
+        if (mine === undefined || s.sequence > mine.sequence) this.state.set(id, s);
+      }
     }
     const before = new Map(this.state);
     const lists = await loadTokenLists(configs, {
