@@ -24,6 +24,7 @@ import type { Clock } from '../core/clock.js';
 import type { KeyCache } from '../pki/keys.js';
 import type { Policy } from '../policy/model.js';
 import type { AdminTokenRecord, EnrollmentCodeRecord, Scope, Store } from '../store/types.js';
+import type { RevocationCache } from '../trust/revocation/cache.js';
 import { authenticateAdmin, authenticateEnrollmentCode } from './auth.js';
 import type { ServiceConfig } from './config.js';
 import { CrlPublisher } from './crl.js';
@@ -84,6 +85,11 @@ export interface AppOptions {
   /** TLS key and certificate (PEM), when the service terminates TLS itself. */
   readonly https?: { readonly cert: string | Uint8Array; readonly key: string | Uint8Array } | null;
   readonly metrics?: ServiceMetrics;
+  /**
+   * Fetched CRLs and status lists: enrollments fetch what a validated path lacks. Give the same
+   * cache to the PolicyHolder (as `revocation`) when `policy` is a holder already.
+   */
+  readonly revocation?: RevocationCache;
 }
 
 const MINUTE = 60_000;
@@ -104,6 +110,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
           clock,
           policy: options.policy,
           ...(options.keyCache ? { keyCache: options.keyCache } : {}),
+          ...(options.revocation ? { revocation: options.revocation } : {}),
         });
   const metrics = options.metrics ?? new ServiceMetrics();
   const state: ServiceState = {
@@ -122,6 +129,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       settings: config.enrollment,
       clock,
       metrics,
+      ...(options.revocation ? { revocation: options.revocation } : {}),
     },
     limiters: {
       address: new FixedWindowLimiter({ limit: config.limits.perAddressPerMinute, windowMs: MINUTE, clock }),

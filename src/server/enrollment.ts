@@ -25,6 +25,7 @@ import { sha256Hex } from '../core/bytes.js';
 import type { Clock } from '../core/clock.js';
 import { ERROR_CODES, type ErrorCode, fail, ProvenanceError } from '../core/errors.js';
 import type { EvidenceInput } from '../formats/types.js';
+import type { Certificate } from '../pki/certificate.js';
 import type {
   CertificateRecord,
   ChallengeRecord,
@@ -32,6 +33,8 @@ import type {
   EnrollmentRecord,
   Store,
 } from '../store/types.js';
+import type { RevocationCache } from '../trust/revocation/cache.js';
+import { revocationSettings } from '../trust/revocation/stage.js';
 import { decodeEvidence } from '../verify/input.js';
 import type { Verdict } from '../verify/verifier.js';
 import type { EnrollmentSettings } from './config.js';
@@ -52,6 +55,11 @@ export interface EnrollmentContext {
   readonly settings: EnrollmentSettings;
   readonly clock: Clock;
   readonly metrics: ServiceMetrics;
+  /**
+   * Fetched revocation data (the verifier's provider): fetched here, bounded by its timeout,
+   * when a validated path needs data it does not hold yet. Absent: only the policy's files.
+   */
+  readonly revocation?: Pick<RevocationCache, 'prefetch'>;
 }
 
 /** A successful enrollment. */
@@ -134,8 +142,20 @@ export async function enroll(
 
   const evidence = decodeCsr(ctx, body.csr);
   const started = performance.now();
-  const verdict = live.verifier.verify(evidence, { nonce: challenge.nonce, at: now });
+  let verdict = live.verifier.verify(evidence, { nonce: challenge.nonce, at: now });
   ctx.metrics.verification((performance.now() - started) / 1000);
+  const missing = ctx.revocation ? missingRevocationData(verdict, evidence) : null;
+  if (ctx.revocation && missing) {
+    // Revocation data the path needs is not cached yet (a first-seen distribution point, a
+    // status list whose last fetch failed): fetch it (each request bounded by the cache's
+    // timeout) and judge again with the same nonce and instant. Only certificates of a path
+    // that already validated to an anchor are fetched for, so a client cannot make the service
+    // fetch URLs of its choosing (SSRF) with certificates nobody trusts.
+    await ctx.revocation.prefetch(missing.certificates, revocationSettings(live.policy, missing.anchorId));
+    const again = performance.now();
+    verdict = live.verifier.verify(evidence, { nonce: challenge.nonce, at: now });
+    ctx.metrics.verification((performance.now() - again) / 1000);
+  }
 
   if (!verdict.accepted && !isJudgement(verdict.code as ErrorCode)) {
     // The evidence could not be read (400, 413), or the verifier failed (500): nothing was
@@ -226,6 +246,27 @@ export async function enroll(
   if (!issued)
     throw new ProvenanceError(verdict.code as ErrorCode, verdict.message, { verdict, enrollmentId });
   return { enrollmentId, certificate: issued, verdict };
+}
+
+/**
+ * The validated path's certificates and anchor when the verdict says revocation data was
+ * unavailable for it (REVOCATION_UNAVAILABLE: an error under `require`, a warning under
+ * `best-effort`); null otherwise. The certificates are the CSR bundle's that are in the
+ * validated path (matched by SPKI SHA-256), never the others.
+ */
+function missingRevocationData(
+  verdict: Verdict,
+  evidence: Extract<EvidenceInput, { kind: 'csr' }>,
+): { certificates: Certificate[]; anchorId: string } | null {
+  if (verdict.path.length === 0) return null;
+  const finding = verdict.findings.find(
+    (f) => f.check === 'revocation' && f.code === 'REVOCATION_UNAVAILABLE',
+  );
+  const anchorId = finding?.detail?.['anchor'];
+  if (typeof anchorId !== 'string') return null;
+  const inPath = new Set(verdict.path.map((e) => e.certificateSha256));
+  const certificates = evidence.certificates.filter((c) => inPath.has(c.fingerprintSha256));
+  return { certificates, anchorId };
 }
 
 /**

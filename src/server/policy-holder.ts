@@ -12,6 +12,7 @@ import type { Clock } from '../core/clock.js';
 import { KeyCache } from '../pki/keys.js';
 import type { Policy } from '../policy/model.js';
 import type { TokenListSet } from '../trust/lists/types.js';
+import type { RevocationProvider } from '../trust/revocation/types.js';
 import { createVerifier, type Verifier } from '../verify/verifier.js';
 
 /** A loaded policy and its verifier. */
@@ -32,6 +33,7 @@ export class PolicyHolder {
   private readonly clock: Clock;
   private readonly keyCache: KeyCache;
   private readonly lists: (() => TokenListSet) | undefined;
+  private readonly revocation: RevocationProvider | undefined;
 
   constructor(options: {
     clock: Clock;
@@ -39,9 +41,12 @@ export class PolicyHolder {
     policy?: Policy | null;
     /** The current signed token lists (a TokenListKeeper's `current`); absent: none loaded. */
     lists?: () => TokenListSet;
+    /** Fetched CRLs and status lists (the service's RevocationCache); absent: policy files only. */
+    revocation?: RevocationProvider;
   }) {
     this.clock = options.clock;
     this.lists = options.lists;
+    this.revocation = options.revocation;
     // One cache across policy swaps: decoded public keys do not depend on the policy.
     this.keyCache = options.keyCache ?? new KeyCache();
     if (options.policy) this.set(options.policy);
@@ -64,6 +69,7 @@ export class PolicyHolder {
               clock: this.clock,
               keyCache: this.keyCache,
               ...(this.lists === undefined ? {} : { lists: this.lists }),
+              ...(this.revocation === undefined ? {} : { revocation: this.revocation }),
             }),
             loadedAt: this.clock(),
           };

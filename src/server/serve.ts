@@ -34,8 +34,10 @@ import { redactDatabaseUrl } from '../store/postgres.js';
 import { openStore } from '../store/store.js';
 import { ALL_SCOPES, type Store } from '../store/types.js';
 import { type FileAccess, nodeFileAccess } from '../token/software/file-access.js';
-import { fileListStatePersistence, TokenListKeeper } from '../trust/lists/keeper.js';
+import { TokenListKeeper } from '../trust/lists/keeper.js';
+import { importListStateFile, storeListStatePersistence } from '../trust/lists/store-persistence.js';
 import { isListProblem } from '../trust/lists/types.js';
+import { RevocationCache, type RevocationFetch } from '../trust/revocation/cache.js';
 import { buildApp } from './app.js';
 import { type ConfigOverrides, isLoopback, loadServiceConfig, type ServiceConfig, urlFor } from './config.js';
 import { type DemoPaths, ensureDemo } from './demo.js';
@@ -49,6 +51,8 @@ export const ADMIN_TOKEN_FILE = 'admin-token';
 export const DEFAULT_DATA_DIR = './provenance-data';
 /** The issuing CA's name on first start. */
 export const DEFAULT_CA_NAME = 'Provenance Issuing CA';
+/** Where releases before the store's `trust_lists` kept the last good token lists (imported on start). */
+export const LEGACY_LIST_STATE_FILE = 'trust-lists.json';
 
 /** Options of `startService` (the CLI's flags, plus injected effects). */
 export interface ServeOptions extends ConfigOverrides {
@@ -69,7 +73,12 @@ export interface ServeOptions extends ConfigOverrides {
   /** Base of relative paths (default process.cwd()). */
   readonly cwd?: string;
   readonly files?: FileAccess;
+  /** How revocation data (CRLs, status lists) is fetched (default: the global fetch). */
+  readonly fetch?: RevocationFetch;
 }
+
+/** How often the service refetches revocation data that is due (ms). */
+export const REVOCATION_REFRESH_MS = 60_000;
 
 /** A running service. */
 export interface RunningService {
@@ -167,15 +176,25 @@ export async function startService(options: ServeOptions): Promise<RunningServic
 
     const bootstrapToken = await ensureAdminToken(store, config, files, options.clock);
     const keyCache = new KeyCache();
-    // Signed token lists (docs/token-list.md): the last good copies live in the data directory,
-    // so a restart works offline and a list's sequence never goes backwards.
+    // Signed token lists (docs/token-list.md): the last good copies live in the store, so a
+    // restart works offline and a list's sequence never goes backwards, across instances
+    // sharing the database too. A data directory from before the store kept them still has
+    // trust-lists.json: fold it in (forward-only, so repeating it on every start is harmless).
+    await importListStateFile(store, join(config.dir, LEGACY_LIST_STATE_FILE));
     const tokenLists = new TokenListKeeper({
       clock: options.clock,
-      persistence: fileListStatePersistence(join(config.dir, 'trust-lists.json')),
+      persistence: storeListStatePersistence(store),
       onRefresh: (lists) => {
         for (const [id, l] of lists)
           if (isListProblem(l)) options.err(`warning: token list "${id}": ${l.code}: ${l.message}\n`);
       },
+    });
+    // Fetched revocation data (docs/api.md "Revocation"): one cache for every policy. The
+    // policy's status-list URLs are fetched at start and on reload without waiting, a timer
+    // refetches what is due, and an enrollment fetches what its validated path still lacks.
+    const revocation = new RevocationCache({
+      fetch: options.fetch ?? ((url, init) => fetch(url, init)),
+      clock: options.clock,
     });
     const firstPolicy = policySource === null ? null : loadPolicyFile(policySource);
     await tokenLists.refresh(firstPolicy?.lists ?? []);
@@ -184,8 +203,12 @@ export async function startService(options: ServeOptions): Promise<RunningServic
       keyCache,
       policy: firstPolicy,
       lists: () => tokenLists.current(),
+      revocation,
     });
     tokenLists.start(() => policies.get()?.policy.lists ?? []);
+    void prefetchStatusLists(revocation, firstPolicy);
+    const revocationTimer = setInterval(() => void revocation.refreshDue(), REVOCATION_REFRESH_MS);
+    revocationTimer.unref();
     const app = buildApp({
       store,
       ca: serviceCa(ca),
@@ -194,6 +217,7 @@ export async function startService(options: ServeOptions): Promise<RunningServic
       clock: options.clock,
       logger,
       https,
+      revocation,
     });
 
     const address = await listen(app, config);
@@ -231,12 +255,14 @@ export async function startService(options: ServeOptions): Promise<RunningServic
         const policy = path === null ? null : loadPolicyFile(path);
         await tokenLists.refresh(policy?.lists ?? []);
         policies.set(policy);
+        void prefetchStatusLists(revocation, policy);
         return policy;
       },
       close() {
         closing ??= (async () => {
           try {
             tokenLists.stop();
+            clearInterval(revocationTimer);
             await app.close();
           } finally {
             await store.close();
@@ -268,6 +294,14 @@ export async function startService(options: ServeOptions): Promise<RunningServic
     await store.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** Fetch the status lists the policy names by URL (failures are recorded in the cache, never thrown). */
+async function prefetchStatusLists(cache: RevocationCache, policy: Policy | null): Promise<void> {
+  const jobs = (policy?.revocation ?? [])
+    .filter((r) => r.statusList?.kind === 'url')
+    .map((r) => cache.prefetch([], r));
+  await Promise.all(jobs);
 }
 
 function overridesOf(o: ServeOptions): ConfigOverrides {
