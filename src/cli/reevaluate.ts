@@ -25,7 +25,8 @@ import { CONFIG_FILE, loadServiceConfig } from '../server/config.js';
 import { type ReevaluationReport, reevaluate } from '../server/reevaluate.js';
 import { parseStoreUrl, redactDatabaseUrl, type Store } from '../store/index.js';
 import { fileListStatePersistence } from '../trust/lists/keeper.js';
-import { loadTokenLists } from '../trust/lists/loader.js';
+import { type ListState, loadTokenLists } from '../trust/lists/loader.js';
+import { storeListStatePersistence } from '../trust/lists/store-persistence.js';
 import type { TokenListSet } from '../trust/lists/types.js';
 import { type CliContext, CliExit, EXIT } from './context.js';
 import { openOperatorStore } from './operator-store.js';
@@ -84,7 +85,6 @@ export function registerReevaluate(program: Command, ctx: CliContext): void {
         fail('USAGE', `--limit must be a positive whole number (got "${flags.limit}")`);
       const { url, policyPath, dataDir } = await locate(flags);
       const policy = loadPolicyFile(policyPath);
-      const lists = await loadLists(policy.lists ?? [], dataDir, ctx.clock());
       const location = parseStoreUrl(url);
       const shown = location.kind === 'sqlite' ? location.path : redactDatabaseUrl(location.url);
       if (location.kind === 'sqlite' && location.path !== ':memory:' && !existsSync(location.path))
@@ -95,6 +95,7 @@ export function registerReevaluate(program: Command, ctx: CliContext): void {
       const store = await open(url);
       let report: ReevaluationReport;
       try {
+        const lists = await loadLists(policy.lists ?? [], store, dataDir, ctx.clock());
         report = await reevaluate({
           store,
           policy,
@@ -145,20 +146,25 @@ async function locate(
 }
 
 /**
- * The token lists the policy names, loaded and verified now. With a data directory, the
- * service's last good copies (`trust-lists.json`) are read, not written: a list's sequence
+ * The token lists the policy names, loaded and verified now. The service's last good copies
+ * are read, not written: from the store (`trust_lists`), and from a data directory's
+ * `trust-lists.json` of an older release (the higher sequence wins), so a list's sequence
  * cannot go backwards and an unreachable source falls back to the last good copy.
  */
 async function loadLists(
   configs: NonNullable<Policy['lists']>,
+  store: Store,
   dataDir: string | null,
   now: number,
 ): Promise<TokenListSet | undefined> {
   if (configs.length === 0) return undefined;
-  const state =
-    dataDir === null
-      ? new Map()
-      : new Map(await fileListStatePersistence(join(dataDir, LIST_STATE_FILE)).load());
+  const state = new Map<string, ListState>(await storeListStatePersistence(store).load());
+  if (dataDir !== null) {
+    for (const [id, s] of await fileListStatePersistence(join(dataDir, LIST_STATE_FILE)).load()) {
+      const kept = state.get(id);
+      if (kept === undefined || s.sequence > kept.sequence) state.set(id, s);
+    }
+  }
   return loadTokenLists(configs, { now, state });
 }
 
