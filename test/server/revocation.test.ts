@@ -4,13 +4,15 @@
  * RevocationCache when a validated path needs it, and an unreachable list fails closed under
  * `require` and warns under `best-effort`.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadPolicyFile } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/model.js';
 import { buildApp } from '../../src/server/app.js';
+import { startService } from '../../src/server/serve.js';
 import { RevocationCache, type RevocationFetch } from '../../src/trust/revocation/cache.js';
 import { crlFor, entryFor, goodCrls } from '../trust/revocation/helpers.js';
 import { addAdminToken, FakeCa, MemoryStore, testClock, testConfig } from './fakes.js';
@@ -42,6 +44,15 @@ function policyWith(
   trustLines: string[],
   files: Record<string, Uint8Array | string> = {},
 ): Policy {
+  return loadPolicyFile(policyFileWith(name, trustLines, files));
+}
+
+/** Like policyWith, but returns the policy file's path. */
+function policyFileWith(
+  name: string,
+  trustLines: string[],
+  files: Record<string, Uint8Array | string> = {},
+): string {
   for (const [file, body] of Object.entries(files)) writeFileSync(join(folder.dir, file), body);
   const yaml = `version: 1
 trust:
@@ -58,7 +69,7 @@ require:
 `;
   const path = join(folder.dir, `${name}.yaml`);
   writeFileSync(path, yaml);
-  return loadPolicyFile(path);
+  return path;
 }
 
 /** A status list (standards.md §4.4) revoking the token attestation certificate, or nothing. */
@@ -224,5 +235,31 @@ describe('service revocation: status lists', () => {
     expect(res.statusCode).toBe(422);
     expect(res.json().code).not.toBe('REVOCATION_UNAVAILABLE');
     expect(fetch.urls).toEqual([]);
+  });
+});
+
+describe('service revocation: startService', () => {
+  it('fetches the policy’s status list URLs at start through the injected fetch, and stops refreshing on close', async () => {
+    const policy = policyFileWith('serve-list', ['revocation: require', `statusList: ${STATUS_URL}`]);
+    const fetch = stubFetch(() => new Response(statusList(false)));
+    const cwd = mkdtempSync(join(tmpdir(), 'provenance-serve-revocation-'));
+    const service = await startService({
+      data: 'data',
+      listen: '127.0.0.1:0',
+      policy,
+      env: {},
+      clock: Date.now,
+      out: () => undefined,
+      err: () => undefined,
+      logger: pino({ level: 'silent' }) as never,
+      cwd,
+      fetch,
+    });
+    try {
+      await vi.waitFor(() => expect(fetch.urls).toEqual([STATUS_URL]));
+    } finally {
+      await service.close();
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });
