@@ -1,7 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { encodePem } from '../../../src/core/pem.js';
+import { startService } from '../../../src/server/serve.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import { TokenListKeeper } from '../../../src/trust/lists/keeper.js';
 import {
@@ -9,8 +12,8 @@ import {
   storeListStatePersistence,
 } from '../../../src/trust/lists/store-persistence.js';
 import { isListProblem, type VerifiedTokenList } from '../../../src/trust/lists/types.js';
-import { NOW } from '../../verify/fixtures.js';
-import { publisher, sign } from './fixtures.js';
+import { NOW, nativeHierarchy } from '../../verify/fixtures.js';
+import { DAY, entry, publisher, sign } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenance-list-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -130,5 +133,65 @@ describe('token list state in the store', () => {
     expect(await importListStateFile(store, file)).toEqual([]);
     expect((await store.trustLists.get('sector'))?.sequence).toBe(7);
     expect(await importListStateFile(store, join(dir, 'absent.json'))).toEqual([]);
+  });
+});
+
+describe('provenance serve keeps its token lists in the database', () => {
+  it('imports an old trust-lists.json on start, then restarts offline from the database alone', async () => {
+    const cwd = mkdtempSync(join(dir, 'serve-'));
+    const h = nativeHierarchy();
+    writeFileSync(join(cwd, 'root.pem'), encodePem('CERTIFICATE', h.root.der));
+    writeFileSync(
+      join(cwd, 'publisher.pem'),
+      pub.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    );
+    writeFileSync(
+      join(cwd, 'policy.yaml'),
+      [
+        'version: 1',
+        'trust: [{ id: gemalto, certificates: [root.pem] }]',
+        // The source never exists: every list the service has comes from its saved state.
+        'lists: [{ id: sector, source: sector.jws, publisherKeys: [publisher.pem], refresh: 1h }]',
+        'allow: [{ id: sector-approved, list: { id: sector, minLevel: 2 } }]',
+        '',
+      ].join('\n'),
+    );
+    const now = Date.now();
+    const jws = await sign(pub, {
+      sequence: 6,
+      issuedAt: new Date(now - DAY).toISOString(),
+      nextUpdate: new Date(now + 30 * DAY).toISOString(),
+      entries: [entry('dotnet', h.model.cert.spkiSha256)],
+    });
+    mkdirSync(join(cwd, 'data'));
+    const legacy = `${JSON.stringify({ sector: { sequence: 6, jws, fetchedAt: now } })}\n`;
+    writeFileSync(join(cwd, 'data', 'trust-lists.json'), legacy);
+
+    const start = async (): Promise<string> => {
+      let err = '';
+      const service = await startService({
+        data: 'data',
+        listen: '127.0.0.1:0',
+        env: {},
+        clock: Date.now,
+        out: () => {},
+        err: (t) => {
+          err += t;
+        },
+        logger: pino({ level: 'silent' }) as never,
+        cwd,
+        policy: join(cwd, 'policy.yaml'),
+      });
+      await service.close();
+      return err;
+    };
+
+    expect(await start()).not.toContain('token list');
+    // The file is left as it was; the store now holds the list.
+    expect(readFileSync(join(cwd, 'data', 'trust-lists.json'), 'utf8')).toBe(legacy);
+    rmSync(join(cwd, 'data', 'trust-lists.json'));
+    expect(await start()).not.toContain('token list');
+    const store = await instance(`sqlite:${join(cwd, 'data', 'provenance.db')}`);
+    expect(await store.trustLists.get('sector')).toMatchObject({ sequence: 6, jws });
   });
 });
