@@ -104,7 +104,7 @@ async function runDemo(
   const gemaltoHierarchy = async (prefix: string, who: string, token: string): Promise<void> => {
     await step({
       say: `${who} root "Gemalto NV"`,
-      args: ['maker', 'init', p(`${prefix}root`), '--name', 'Gemalto NV'],
+      args: ['maker', 'init', p(`${prefix}maker-root`), '--name', 'Gemalto NV'],
       expect: 0,
     });
     await step({
@@ -114,7 +114,7 @@ async function runDemo(
         'ca',
         p(`${prefix}smartcards`),
         '--parent',
-        p(`${prefix}root`),
+        p(`${prefix}maker-root`),
         '--name',
         'Gemalto Smartcards',
       ],
@@ -184,7 +184,7 @@ async function runDemo(
   await keyAndCsr('alice.token', 'CN=Alice Example', 'alice.csr');
 
   say('3. The bank verifies. Trust: the Gemalto root (by key). The allow-list entry decides.');
-  const trust = ['--trust', p('root/cert.pem'), '--nonce', nonce];
+  const trust = ['--trust', p('maker-root/cert.pem'), '--nonce', nonce];
   await verifyStep(
     'allow one model: Gemalto .NET Card',
     [p('alice.csr'), ...trust, '--allow', p('dotnet/cert.pem')],
@@ -198,7 +198,7 @@ async function runDemo(
   );
   await verifyStep(
     'allow a whole maker: Gemalto NV',
-    [p('alice.csr'), ...trust, '--allow', p('root/cert.pem')],
+    [p('alice.csr'), ...trust, '--allow', p('maker-root/cert.pem')],
     0,
   );
 
@@ -258,7 +258,7 @@ async function runDemo(
 const DEMO_POLICY = `version: 1
 trust:
   - id: gemalto
-    certificates: [./root/cert.pem]
+    certificates: [./maker-root/cert.pem]
   - id: acme
     certificates: [./acme/cert.pem]
 allow:

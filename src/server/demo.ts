@@ -34,7 +34,7 @@ export const DEMO_POLICY_YAML = `# Demo policy written by \`provenance serve --d
 version: 1
 trust:
   - id: demo-maker
-    certificates: [./maker/root/cert.pem]
+    certificates: [./maker/maker-root/cert.pem]
 allow:
   - id: demo-line
     description: keys made inside tokens personalised under the demo product line
@@ -59,7 +59,7 @@ export async function ensureDemo(
   const dir = join(dataDir, 'demo');
   const paths = {
     dir,
-    root: join(dir, 'maker', 'root'),
+    root: join(dir, 'maker', 'maker-root'),
     line: join(dir, 'maker', 'line'),
     policy: join(dir, 'policy.yaml'),
   };

@@ -168,7 +168,7 @@ function story(name: string, db: () => Promise<string | undefined | null>) {
       expect(summaryExt?.critical).toBe(false);
       const summary = provenanceSummaryOf(cert)!;
       const demoRoot = parseCertificate(
-        decodePem(await readFile(join(svc.dir, 'demo', 'maker', 'root', 'cert.pem'), 'utf8'))[0]!.der,
+        decodePem(await readFile(join(svc.dir, 'demo', 'maker', 'maker-root', 'cert.pem'), 'utf8'))[0]!.der,
       );
       expect(summary).toMatchObject({
         ruleId: 'demo-line',

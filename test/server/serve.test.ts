@@ -162,11 +162,11 @@ describe('provenance serve --demo', () => {
   it('a second --demo start reuses the demo maker and policy', async () => {
     const cwd = tempDir();
     const first = await start(cwd, { demo: true });
-    const root = readFileSync(join(cwd, 'data/demo/maker/root/cert.pem'), 'utf8');
+    const root = readFileSync(join(cwd, 'data/demo/maker/maker-root/cert.pem'), 'utf8');
     const digest = first.service.policies.get()?.policy.digest;
     await first.service.close();
     const second = await start(cwd, { demo: true });
-    expect(readFileSync(join(cwd, 'data/demo/maker/root/cert.pem'), 'utf8')).toBe(root);
+    expect(readFileSync(join(cwd, 'data/demo/maker/maker-root/cert.pem'), 'utf8')).toBe(root);
     expect(second.service.policies.get()?.policy.digest).toBe(digest);
   });
 });
