@@ -84,6 +84,20 @@ export const ERROR_CODES = {
   NONCE_MISMATCH: { status: 422, summary: 'The evidence nonce differs from the expected challenge.' },
   KEY_MISMATCH: { status: 422, summary: 'The key in the request differs from the attested key.' },
   KEY_ROCA_VULNERABLE: { status: 422, summary: 'An RSA key has the ROCA fingerprint (CVE-2017-15361).' },
+  TPM_MALFORMED: {
+    status: 400,
+    summary: 'A TPM structure (TPMS_ATTEST, TPMT_PUBLIC, TPMT_SIGNATURE) is malformed.',
+  },
+  TPM_NAME_MISMATCH: {
+    status: 422,
+    summary: 'The TPM-certified Name differs from the Name of the public area.',
+  },
+  TPM_AK_NOT_RESTRICTED: { status: 422, summary: 'The TPM attestation key is not a restricted signing key.' },
+  TPM_AK_NOT_BOUND: {
+    status: 422,
+    summary: 'The TPM attestation key has neither an AK certificate nor a binding.',
+  },
+  TPM_CERT_PROFILE: { status: 422, summary: 'A TPM AK or EK certificate violates its TCG profile.' },
   // --- policy ----------------------------------------------------------------------------------
   POLICY_INVALID: { status: 400, summary: 'A policy file is invalid (the message names the line).' },
   POLICY_NO_MATCH: { status: 403, summary: 'No allow rule matches the validated path.' },

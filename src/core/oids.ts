@@ -24,6 +24,18 @@ export const OID = {
   /** PKCS#9 extensionRequest. */
   extensionRequest: '1.2.840.113549.1.9.14',
 
+  // --- TCG (TPM 2.0 Library; TCG EK Credential Profile; draft-ietf-lamps-csr-attestation §A) ---
+  /** tcg-attest-tpm-certify: CSR attestation statement carrying TPM2_Certify output. */
+  tcgAttestTpmCertify: '2.23.133.20.1',
+  /** TPM manufacturer / model / version attributes of the TPM SAN directoryName. */
+  tcgTpmManufacturer: '2.23.133.2.1',
+  tcgTpmModel: '2.23.133.2.2',
+  tcgTpmVersion: '2.23.133.2.3',
+  /** EKU tcg-kp-EKCertificate. */
+  tcgKpEkCertificate: '2.23.133.8.1',
+  /** EKU tcg-kp-AIKCertificate. */
+  tcgKpAikCertificate: '2.23.133.8.3',
+
   // --- algorithms (RFC 3279, RFC 4055, RFC 5480, RFC 5758, RFC 8410) ---
   rsaEncryption: '1.2.840.113549.1.1.1',
   rsassaPss: '1.2.840.113549.1.1.10',
