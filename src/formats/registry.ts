@@ -4,8 +4,9 @@
  */
 import { provenanceFormat } from './provenance/index.js';
 import type { AttestationFormat } from './types.js';
+import { yubikeyPivFormat } from './yubikey-piv/index.js';
 
-export const DEFAULT_FORMATS: readonly AttestationFormat[] = [provenanceFormat];
+export const DEFAULT_FORMATS: readonly AttestationFormat[] = [provenanceFormat, yubikeyPivFormat];
 
 /** The first format that recognises the input, or undefined. */
 export function detectFormat(
