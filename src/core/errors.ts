@@ -139,6 +139,7 @@ export const ERROR_CODES = {
   TOKEN_KEY_EXISTS: { status: 409, summary: 'A key with that label is already on the token.' },
   TOKEN_USER_PRESENCE_DENIED: { status: 403, summary: 'The touch confirmation was refused or absent.' },
   TOKEN_NOT_PERSONALISED: { status: 409, summary: 'The token has no attestation key yet.' },
+  TPM_TOOL_FAILED: { status: 502, summary: 'A tpm2-tools command failed or the TPM refused the operation.' },
   MAKER_KEY_LOCKED: {
     status: 401,
     summary: 'A CA key could not be decrypted (passphrase missing or wrong).',
