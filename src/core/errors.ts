@@ -131,6 +131,22 @@ export const ERROR_CODES = {
     status: 502,
     summary: 'The FIDO MDS BLOB could not be fetched (network, status, timeout).',
   },
+  // --- anchor catalogue and trust folder (docs/trust-catalog.md) ------------------------------
+  CATALOG_NEVER_TRUST: {
+    status: 422,
+    summary: 'The catalogue marks this certificate as never trustable (e.g. a software attestation root).',
+  },
+  TRUST_ANCHOR_NOT_ROOT: {
+    status: 422,
+    summary:
+      'The certificate is not a self-signed CA; installing it as an anchor needs --intermediate-anchor.',
+  },
+  TRUST_ANCHOR_DUPLICATE: { status: 409, summary: 'An anchor with this key or id is already installed.' },
+  TRUST_FOLDER_INVALID: {
+    status: 500,
+    summary: 'The trust folder index is malformed or a file differs from what was installed.',
+  },
+  TRUST_NOT_INSTALLED: { status: 400, summary: 'A policy names a catalogue anchor that is not installed.' },
   // --- tokens and maker tooling ----------------------------------------------------------------
   TOKEN_FILE_INVALID: { status: 400, summary: 'A token file is not a valid Provenance software token.' },
   TOKEN_PIN_INCORRECT: { status: 401, summary: 'The token PIN is wrong; the retry counter went down.' },
