@@ -15,5 +15,6 @@ export { GENESIS_HASH, STORE_TABLES, type StoreDialect } from './migrations.js';
 export { redactDatabaseUrl } from './postgres.js';
 export { AUDIT_PAGE_ROWS, MAX_RECENT_ENROLLMENTS } from './repositories.js';
 export { type OpenStoreOptions, openStore, parseStoreUrl, type StoreLocation } from './store.js';
+export * from './tpm-bindings.js';
 export * from './types.js';
 export { normaliseSerial } from './values.js';

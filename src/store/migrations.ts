@@ -24,6 +24,8 @@ export const STORE_TABLES = [
   'audit_head',
   'counters',
   'trust_lists',
+  'tpm_activations',
+  'tpm_bindings',
 ] as const;
 
 /**
@@ -309,12 +311,70 @@ function trustListsSchema(dialect: StoreDialect): Migration {
   };
 }
 
+/**
+ * Migration 003: TPM credential activation (issue #5). `tpm_activations` holds each pending
+ * MakeCredential challenge (the SHA-256 of its secret, never the secret; expiry; wrong tries;
+ * single use), `tpm_bindings` each AK proven resident beside a trusted EK.
+ */
+function tpmBindingsSchema(dialect: StoreDialect): Migration {
+  const int8 = dialect === 'postgres' ? 'bigint' : 'integer';
+  const bytes = dialect === 'postgres' ? 'bytea' : 'blob';
+  const strict = dialect === 'sqlite' ? sql`strict` : sql``;
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('tpm_activations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('code_id', 'text', (c) => c.notNull().references('enrollment_codes.id'))
+        .addColumn('secret_hash', bytes, (c) => c.notNull())
+        .addColumn('ak_name', bytes, (c) => c.notNull())
+        .addColumn('ak_public', bytes, (c) => c.notNull())
+        .addColumn('ek_certificates', 'text', (c) => c.notNull())
+        .addColumn('ek_spki_sha256', 'text', (c) => c.notNull())
+        .addColumn('created_at', int8, (c) => c.notNull())
+        .addColumn('expires_at', int8, (c) => c.notNull())
+        .addColumn('failed_attempts', int8, (c) => c.notNull())
+        .addColumn('consumed_at', int8)
+        .addCheckConstraint('tpm_activations_attempts_check', sql`failed_attempts >= 0`)
+        .modifyEnd(strict)
+        .execute();
+      await db.schema
+        .createIndex('tpm_activations_code_idx')
+        .on('tpm_activations')
+        .columns(['code_id', 'expires_at'])
+        .execute();
+
+      await db.schema
+        .createTable('tpm_bindings')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('code_id', 'text', (c) => c.notNull().references('enrollment_codes.id'))
+        .addColumn('activation_id', 'text', (c) => c.notNull().references('tpm_activations.id'))
+        .addColumn('ak_name', bytes, (c) => c.notNull())
+        .addColumn('ak_public', bytes, (c) => c.notNull())
+        .addColumn('ek_certificates', 'text', (c) => c.notNull())
+        .addColumn('ek_spki_sha256', 'text', (c) => c.notNull())
+        .addColumn('bound_at', int8, (c) => c.notNull())
+        // One binding per activation: a secret proves residency once.
+        .addUniqueConstraint('tpm_bindings_activation_key', ['activation_id'])
+        .modifyEnd(strict)
+        .execute();
+      await db.schema.createIndex('tpm_bindings_code_idx').on('tpm_bindings').columns(['code_id']).execute();
+      await db.schema
+        .createIndex('tpm_bindings_ak_name_idx')
+        .on('tpm_bindings')
+        .columns(['ak_name'])
+        .execute();
+    },
+  };
+}
+
 /** The in-code provider: every migration of this release, by name (applied in name order). */
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
   return {
     getMigrations: async () => ({
       '001_initial': initialSchema(dialect),
       '002_trust_lists': trustListsSchema(dialect),
+      '003_tpm_bindings': tpmBindingsSchema(dialect),
     }),
   };
 }

@@ -27,6 +27,7 @@ import type {
   EnrollmentsTable,
   TrustListsTable,
 } from './schema.js';
+import { createTpmRepository } from './tpm-bindings.js';
 import {
   type AdminTokenRecord,
   ALL_SCOPES,
@@ -492,6 +493,7 @@ export function createRepositories(ctx: RepositoryContext): StoreRepositories {
         }),
     },
 
+    tpm: createTpmRepository(db, logger),
     nextCounter: (name) =>
       run('next counter value', async () => {
         // One upsert: the first call creates the counter at 1, later ones add 1 under the

@@ -122,6 +122,35 @@ export interface TrustListsTable {
   fetched_at: Int8;
 }
 
+/** `tpm_activations`: pending TPM credential activations (migration 003). */
+export interface TpmActivationsTable {
+  id: string;
+  code_id: string;
+  secret_hash: Bytes;
+  ak_name: Bytes;
+  ak_public: Bytes;
+  /** JSON array of base64 DER certificates, EK certificate first. */
+  ek_certificates: string;
+  ek_spki_sha256: string;
+  created_at: Int8;
+  expires_at: Int8;
+  failed_attempts: Int8;
+  consumed_at: NullableInt8;
+}
+
+/** `tpm_bindings`: AKs proven resident in the TPM of a trusted EK (migration 003). */
+export interface TpmBindingsTable {
+  id: string;
+  code_id: string;
+  activation_id: string;
+  ak_name: Bytes;
+  ak_public: Bytes;
+  /** JSON array of base64 DER certificates, EK certificate first. */
+  ek_certificates: string;
+  ek_spki_sha256: string;
+  bound_at: Int8;
+}
+
 /** The whole database. */
 export interface Database {
   admin_tokens: AdminTokensTable;
@@ -133,4 +162,6 @@ export interface Database {
   audit_head: AuditHeadTable;
   counters: CountersTable;
   trust_lists: TrustListsTable;
+  tpm_activations: TpmActivationsTable;
+  tpm_bindings: TpmBindingsTable;
 }

@@ -153,6 +153,7 @@ class KyselyStore implements Store {
   readonly audit: StoreRepositories['audit'];
   readonly trustLists: StoreRepositories['trustLists'];
   readonly nextCounter: StoreRepositories['nextCounter'];
+  readonly tpm: NonNullable<StoreRepositories['tpm']>;
   readonly #db: Kysely<Database>;
   readonly #logger: StoreLogger | undefined;
   readonly #scope = new AsyncLocalStorage<TransactionScope>();
@@ -182,6 +183,8 @@ class KyselyStore implements Store {
     this.audit = repositories.audit;
     this.trustLists = repositories.trustLists;
     this.nextCounter = repositories.nextCounter;
+    if (repositories.tpm === undefined) throw new TypeError('store: the TPM repository is missing');
+    this.tpm = repositories.tpm;
   }
 
   #inTransaction(): boolean {
@@ -327,6 +330,26 @@ function writesInTransactions(
     },
     // audit.append already runs in its own transaction (`atomically`).
     nextCounter: (name) => transaction((tx) => tx.nextCounter(name)),
+    ...(repositories.tpm === undefined ? {} : { tpm: tpmWrites(repositories.tpm, transaction) }),
+  };
+}
+
+/** The TPM repository's writes, each in its own BEGIN IMMEDIATE transaction (SQLite). */
+function tpmWrites(
+  tpm: NonNullable<StoreRepositories['tpm']>,
+  transaction: <T>(fn: (tx: StoreRepositories) => Promise<T>) => Promise<T>,
+): NonNullable<StoreRepositories['tpm']> {
+  const inTx = <T>(fn: (t: NonNullable<StoreRepositories['tpm']>) => Promise<T>): Promise<T> =>
+    transaction((tx) => {
+      if (tx.tpm === undefined) throw new TypeError('store: the TPM repository is missing');
+      return fn(tx.tpm);
+    });
+  return {
+    ...tpm,
+    createActivation: (r) => inTx((t) => t.createActivation(r)),
+    failActivation: (...a) => inTx((t) => t.failActivation(...a)),
+    consumeActivation: (...a) => inTx((t) => t.consumeActivation(...a)),
+    insertBinding: (r) => inTx((t) => t.insertBinding(r)),
   };
 }
 
@@ -351,5 +374,6 @@ function outsideTransactions(
     audit: group(repositories.audit),
     trustLists: group(repositories.trustLists),
     nextCounter: wrap(repositories.nextCounter),
+    ...(repositories.tpm === undefined ? {} : { tpm: group(repositories.tpm) }),
   };
 }

@@ -7,6 +7,8 @@
  * (enrollment codes, admin tokens) are stored as SHA-256 hashes only.
  */
 
+import type { TpmRepository } from './tpm-bindings.js';
+
 export type Scope =
   | 'codes:write'
   | 'codes:read'
@@ -245,6 +247,11 @@ export interface StoreRepositories {
   };
   /** A monotonic counter (e.g. 'crl-number'), incremented atomically. */
   nextCounter(name: string): Promise<number>;
+  /**
+   * TPM credential activations and AK bindings (migration 003). Every database store has it;
+   * optional so in-memory test stores without TPM support stay valid (the routes then refuse).
+   */
+  readonly tpm?: TpmRepository;
 }
 
 export interface Store extends StoreRepositories {

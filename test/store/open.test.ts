@@ -133,7 +133,7 @@ describeBackends(
       const raw = await openRaw(backend.url());
       try {
         const migrations = await raw.all<{ name: string }>('select name from provenance_migration');
-        expect(migrations.map((m) => m.name)).toEqual(['001_initial', '002_trust_lists']);
+        expect(migrations.map((m) => m.name)).toEqual(['001_initial', '002_trust_lists', '003_tpm_bindings']);
         const tables =
           raw.kind === 'sqlite'
             ? await raw.all<{ name: string }>("select name from sqlite_master where type = 'table'")
