@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { isProvenanceError } from '../core/errors.js';
 import { describePolicy, loadPolicyFile, policySummary } from '../policy/index.js';
-import type { CliContext } from './context.js';
+import { catalogWarnings } from '../trust/catalog/policy.js';
+import { type CliContext, warn } from './context.js';
 
 /**
  * Register the `policy` command group.
@@ -29,6 +30,8 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
     .action((file: string, options: { json?: boolean }) => {
       try {
         const policy = loadPolicyFile(file);
+        // Anchors the catalogue knows but the policy lets vouch for more formats (docs/trust-catalog.md).
+        for (const w of catalogWarnings(policy.anchors)) warn(ctx, w);
         if (options.json) {
           ctx.out(`${JSON.stringify({ valid: true, ...policySummary(policy) }, null, 2)}\n`);
         } else {

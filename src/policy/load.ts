@@ -18,6 +18,7 @@ import { type ErrorCode, fail, isProvenanceError, ProvenanceError } from '../cor
 import { decodePem, isPem } from '../core/pem.js';
 import { anchorFromCertificate, type TrustAnchor } from '../pki/anchor.js';
 import { type Certificate, parseCertificate } from '../pki/certificate.js';
+import { readCatalogAnchor } from '../trust/catalog/policy.js';
 import { parseDuration } from '../trust/lists/duration.js';
 import { parsePublisherKeys } from '../trust/lists/keys.js';
 import { crlFileRef, isStatusListUrl, statusListFileRef } from '../trust/revocation/files.js';
@@ -50,6 +51,8 @@ export interface PolicyLoadOptions {
   readonly baseDir: string;
   /** File access, injected for tests and sandboxes. Default: `fs.readFileSync`. */
   readonly readFile?: (path: string) => Uint8Array;
+  /** Trust folder for `catalog:` entries (docs/trust-catalog.md). Default: `<baseDir>/trust`. */
+  readonly trustDir?: string;
 }
 
 type YamlPath = readonly (string | number)[];
@@ -297,6 +300,11 @@ class PolicyResolver {
     this.readFile = options.readFile ?? defaultReadFile;
   }
 
+  /** The trust folder for `catalog:` entries. */
+  private trustDir(): string {
+    return this.options.trustDir ?? resolve(this.options.baseDir, 'trust');
+  }
+
   resolve(): Policy {
     const anchors = this.resolveTrust();
     const lists = this.resolveLists();
@@ -326,10 +334,43 @@ class PolicyResolver {
     const seenKeys = new Map<string, string>();
     this.file.trust.forEach((entry, i) => {
       this.checkUnique(seenIds, entry.id, ['trust', i], 'trust');
+      if (entry.catalog !== undefined) {
+        if (entry.certificates !== undefined) {
+          throw this.locator.error(
+            ['trust', i],
+            `trust entry "${entry.id}" gives both "catalog" and "certificates": give one`,
+          );
+        }
+        let installed: ReturnType<typeof readCatalogAnchor>;
+        try {
+          installed = readCatalogAnchor(entry.catalog, this.trustDir(), this.readFile);
+        } catch (err) {
+          if (!isProvenanceError(err)) throw err;
+          // Keep the trust folder's code (TRUST_NOT_INSTALLED, TRUST_FOLDER_INVALID) and add the policy location.
+          const at = this.locator.error(['trust', i, 'catalog'], err.message);
+          throw new ProvenanceError(err.code, at.message, { ...err.details, ...at.details }, { cause: err });
+        }
+        const other = seenKeys.get(installed.certificate.spkiSha256);
+        if (other !== undefined) {
+          throw this.locator.error(
+            ['trust', i, 'catalog'],
+            `the key of "${entry.catalog}" (sha256:${installed.certificate.spkiSha256}) is already trusted as "${other}"`,
+          );
+        }
+        seenKeys.set(installed.certificate.spkiSha256, entry.id);
+        // Formats from the policy when given (policy check warns if they widen the catalogue's), else as installed.
+        anchors.push(
+          anchorFromCertificate(installed.certificate, {
+            id: entry.id,
+            formats: entry.formats ?? installed.formats,
+          }),
+        );
+        return;
+      }
       if (entry.certificates === undefined) {
         throw this.locator.error(
           ['trust', i],
-          `trust entry "${entry.id}" has no certificates: list at least one file`,
+          `trust entry "${entry.id}" has no certificates: list at least one file, or name an installed anchor with "catalog"`,
         );
       }
       const formats = entry.formats === undefined ? ['provenance'] : entry.formats;

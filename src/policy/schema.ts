@@ -83,6 +83,8 @@ export const requirementsSchema = z.strictObject({
 const trustSchema = z.strictObject({
   id,
   certificates: oneOrMany(filePath, POLICY_LIMITS.maxCertificatesPerTrust).optional(),
+  /** An anchor installed in the trust folder by catalogue id (docs/trust-catalog.md), instead of `certificates`. */
+  catalog: id.optional(),
   formats: z.union([z.literal('any'), oneOrMany(z.enum(POLICY_FORMATS), POLICY_FORMATS.length)]).optional(),
   description: z.string().max(1000).optional(),
   /** Revocation of paths ending at this anchor (docs/policy.md): default best-effort. */
