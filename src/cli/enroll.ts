@@ -10,14 +10,17 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { createClient, type ProvisioningClient } from '../client/api.js';
+import { type ClientOptions, createClient, type ProvisioningClient } from '../client/api.js';
 import { DEFAULT_KEY_ALGORITHM, defaultLabel, type EnrolledKey, enrollKey } from '../client/enroll.js';
 import { enrollmentHint } from '../client/hints.js';
+import { createTpmClient, enrollTpmKey } from '../client/tpm.js';
 import { sha256Hex } from '../core/bytes.js';
 import { fail, isProvenanceError, type ProvenanceError } from '../core/errors.js';
+import { decodePem } from '../core/pem.js';
 import type { KeyAlgorithm, PinPolicy, TouchPolicy } from '../token/attester.js';
 import { nodeFileAccess } from '../token/software/file-access.js';
 import { KEY_ALGORITHMS } from '../token/software/key-algorithms.js';
+import { createTpmAttester } from '../token/tpm/attester.js';
 import type { Verdict } from '../verify/verifier.js';
 import { type CliContext, CliExit, EXIT, warn } from './context.js';
 import { chainLine } from './render-verdict.js';
@@ -66,6 +69,35 @@ export function clientFromOptions(o: ServerOptions, ctx: CliContext): Provisioni
   });
 }
 
+/** The same checked options as `clientFromOptions`, for the TPM activation client. */
+function clientOptionsFrom(o: ServerOptions, ctx: CliContext): ClientOptions {
+  const server = o.server ?? ctx.env['PROVENANCE_SERVER'] ?? '';
+  const caCert = o.caCert !== undefined ? readFileSync(o.caCert, 'utf8') : undefined;
+  return {
+    server,
+    timeoutMs: Number(o.timeout ?? '30') * 1000,
+    ...(caCert !== undefined ? { caCert } : {}),
+    ...(o.insecureHttp ? { allowInsecureHttp: true } : {}),
+  };
+}
+
+/** DER certificates from a PEM file (IO_ERROR unreadable, USAGE when it holds none). */
+function readCertificates(file: string): Uint8Array[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return fail('IO_ERROR', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
+      path: file,
+    });
+  }
+  const certs = decodePem(text)
+    .filter((b) => b.label === 'CERTIFICATE')
+    .map((b) => b.der);
+  if (certs.length === 0) fail('USAGE', `${file} holds no PEM CERTIFICATE block`);
+  return certs;
+}
+
 /** True when the error is the service's answer (a problem document), not a local failure. */
 export function isServiceAnswer(err: unknown): err is ProvenanceError {
   return (
@@ -86,6 +118,21 @@ interface EnrollOptions extends ServerOptions {
   output?: string;
   force?: boolean;
   json?: boolean;
+  tpmState?: string;
+  ekChain?: string;
+}
+
+/** `--token tpm:<tcti>` → the TCTI (e.g. `swtpm:host=127.0.0.1,port=2321`, `device:/dev/tpmrm0`), else null. */
+export function tpmTctiOf(token: string): string | null {
+  if (!token.startsWith('tpm:')) return null;
+  const tcti = token.slice('tpm:'.length);
+  // A TCTI is a library name and a config string: no spaces or shell-ish characters needed.
+  if (!/^[a-z0-9_-]{1,32}(?::[A-Za-z0-9_.,=/:@-]{0,256})?$/.test(tcti))
+    fail(
+      'USAGE',
+      `--token tpm:<tcti> needs a TCTI like swtpm:host=127.0.0.1,port=2321 or device:/dev/tpmrm0, not "${tcti}"`,
+    );
+  return tcti;
 }
 
 /** Where the chain goes: `signing.pem` → `signing.chain.pem`; `cert` → `cert.chain.pem`. */
@@ -115,7 +162,10 @@ export function registerEnroll(program: Command, ctx: CliContext): void {
       '--code <code>',
       'the enrollment code the institution gave you (default: $PROVENANCE_ENROLLMENT_CODE)',
     )
-    .requiredOption('--token <token-file>', 'the software token file')
+    .requiredOption(
+      '--token <token>',
+      'the software token file, or tpm:<tcti> for a TPM (e.g. tpm:device:/dev/tpmrm0)',
+    )
     .option('--label <label>', 'the key to certify; made when new (default: enrollment-<date>)')
     .addOption(
       new Option('--alg <alg>', `algorithm of a new key (default ${DEFAULT_KEY_ALGORITHM})`).choices(
@@ -142,7 +192,15 @@ export function registerEnroll(program: Command, ctx: CliContext): void {
       'certificate file (default <label>.pem); the chain goes to <file minus .pem>.chain.pem',
     )
     .option('--force', 'replace existing output files')
-    .option('--json', 'print the result (or the refusal) as JSON');
+    .option('--json', 'print the result (or the refusal) as JSON')
+    .option(
+      '--tpm-state <dir>',
+      'with --token tpm:…, where the TPM key blobs and the attestation key are kept (default: $PROVENANCE_TPM_STATE, else .provenance-tpm)',
+    )
+    .option(
+      '--ek-chain <pem>',
+      "with --token tpm:…, CA certificates between the TPM's EK certificate and its maker's root",
+    );
   addServerOptions(cmd);
   cmd.addHelpText(
     'after',
@@ -169,19 +227,34 @@ export function registerEnroll(program: Command, ctx: CliContext): void {
       }
     }
 
-    const token = await openCliToken(o.token, o.pin, ctx);
+    const tcti = tpmTctiOf(o.token);
+    const common = {
+      client,
+      code,
+      label,
+      ...(o.alg !== undefined ? { algorithm: o.alg } : {}),
+      ...(o.pinPolicy !== undefined ? { pinPolicy: o.pinPolicy } : {}),
+      ...(o.touchPolicy !== undefined ? { touchPolicy: o.touchPolicy } : {}),
+      ...(o.json ? {} : { onProgress: (m: string) => ctx.err(`${m}\n`) }),
+    };
     let result: EnrolledKey;
     try {
-      result = await enrollKey({
-        client,
-        token,
-        code,
-        label,
-        ...(o.alg !== undefined ? { algorithm: o.alg } : {}),
-        ...(o.pinPolicy !== undefined ? { pinPolicy: o.pinPolicy } : {}),
-        ...(o.touchPolicy !== undefined ? { touchPolicy: o.touchPolicy } : {}),
-        ...(o.json ? {} : { onProgress: (m: string) => ctx.err(`${m}\n`) }),
-      });
+      if (tcti !== null) {
+        // TPM: activate the attestation key against the EK certificate first (issue #5).
+        const stateDir = o.tpmState ?? ctx.env['PROVENANCE_TPM_STATE'] ?? '.provenance-tpm';
+        const ekChain = o.ekChain !== undefined ? readCertificates(o.ekChain) : undefined;
+        result = await enrollTpmKey({
+          ...common,
+          token: createTpmAttester({ tcti, stateDir, clock: ctx.clock }),
+          tpmClient: createTpmClient(clientOptionsFrom(o, ctx)),
+          ...(ekChain ? { ekChain } : {}),
+        });
+      } else {
+        if (o.tpmState !== undefined || o.ekChain !== undefined)
+          fail('USAGE', '--tpm-state and --ek-chain go with --token tpm:<tcti>');
+        const token = await openCliToken(o.token, o.pin, ctx);
+        result = await enrollKey({ ...common, token });
+      }
     } catch (err) {
       reportFailure(err, ctx, o.json === true);
       throw err;

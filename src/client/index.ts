@@ -16,3 +16,4 @@ export {
   fetchWithCa,
   isLoopbackHost,
 } from './http.js';
+export * from './tpm.js';

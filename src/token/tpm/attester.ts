@@ -73,8 +73,7 @@ export interface TpmAttester extends Attester {
   attestationKey(): Promise<TpmAttestationKey>;
   /**
    * TPM2_ActivateCredential: recover the service's secret. `credentialBlob` is a
-   * TPM2B_ID_OBJECT and `encryptedSecret` a TPM2B_ENCRYPTED_SECRET (with or without their
-   * u16 size prefix).
+   * TPM2B_ID_OBJECT and `encryptedSecret` a TPM2B_ENCRYPTED_SECRET, each with its u16 size.
    */
   activateCredential(credentialBlob: Uint8Array, encryptedSecret: Uint8Array): Promise<Uint8Array>;
   /** TPM2_Certify of the key by the AK with `qualifyingData`; TPMS_ATTEST, TPMT_SIGNATURE, TPMT_PUBLIC. */
@@ -255,8 +254,8 @@ class TpmDriver implements TpmAttester {
     // TPM2B_ENCRYPTED_SECRET (standards §2.6 notes, tpm2-tools lib/files.c).
     const file = concat(
       new Uint8Array([0xba, 0xdc, 0xc0, 0xde, 0, 0, 0, 1]),
-      asTpm2b(credentialBlob),
-      asTpm2b(encryptedSecret),
+      asTpm2b(credentialBlob, 'credential blob'),
+      asTpm2b(encryptedSecret, 'encrypted secret'),
     );
     await writeFile(join(this.#dir, 'cred.in'), file);
     await rm(join(this.#dir, 'secret.out'), { force: true });
@@ -500,11 +499,11 @@ export function stripSize(b: Uint8Array, what: string): Uint8Array {
   return b.slice(2);
 }
 
-/** Add the u16 size prefix unless the value already carries one that matches. */
-function asTpm2b(b: Uint8Array): Uint8Array {
-  if (b.length >= 2 && ((b[0]! << 8) | b[1]!) === b.length - 2) return b;
-  if (b.length > 0xffff) fail('TPM_MALFORMED', 'credential value too large');
-  return concat(new Uint8Array([b.length >> 8, b.length & 0xff]), b);
+/** A TPM2B as the service sends it (u16 size || body): checked, never guessed. */
+function asTpm2b(b: Uint8Array, what: string): Uint8Array {
+  if (b.length < 3 || ((b[0]! << 8) | b[1]!) !== b.length - 2)
+    fail('TPM_MALFORMED', `the ${what} is not a TPM2B (u16 size || body)`);
+  return b;
 }
 
 /** NV areas may be larger than the certificate: keep the outer DER SEQUENCE only. */

@@ -71,8 +71,8 @@ describe('TPM attester on swtpm', () => {
     expect(mk.status, mk.stderr).toBe(0);
     const file = readFileSync(join(dir, 'svc-cred'));
     const n1 = file.readUInt16BE(8);
-    const blob = file.subarray(10, 10 + n1);
-    const enc = file.subarray(10 + n1 + 2);
+    const blob = file.subarray(8, 10 + n1);
+    const enc = file.subarray(10 + n1);
     const got = await attester.activateCredential(blob, enc);
     expect(Buffer.from(got).equals(secret)).toBe(true);
   }, 30_000);
