@@ -15,6 +15,7 @@ import { registerPolicy } from './policy.js';
 import { registerReevaluate } from './reevaluate.js';
 import { registerServe } from './serve.js';
 import { registerTokenCommands } from './token.js';
+import { registerTrust } from './trust.js';
 import { registerVerify } from './verify.js';
 
 /** `run` executes a whole command line in-process (the demo narrates real commands with it). */
@@ -36,4 +37,5 @@ export function registerCommands(
   registerList(program, ctx);
   registerMds(program, ctx);
   registerReevaluate(program, ctx);
+  registerTrust(program, ctx);
 }
