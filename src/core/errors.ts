@@ -156,6 +156,7 @@ export const ERROR_CODES = {
   TOKEN_USER_PRESENCE_DENIED: { status: 403, summary: 'The touch confirmation was refused or absent.' },
   TOKEN_NOT_PERSONALISED: { status: 409, summary: 'The token has no attestation key yet.' },
   TPM_TOOL_FAILED: { status: 502, summary: 'A tpm2-tools command failed or the TPM refused the operation.' },
+  YUBIKEY_TOOL_FAILED: { status: 502, summary: 'A ykman or yubico-piv-tool command failed or gave unusable output.' },
   MAKER_KEY_LOCKED: {
     status: 401,
     summary: 'A CA key could not be decrypted (passphrase missing or wrong).',
