@@ -2,6 +2,8 @@
  * The catalogue stays honest: every hash it lists is recomputed from the vendors' published
  * certificates (the shared vectors, read in place), and its shape is checked.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { POLICY_FORMATS } from '../../../src/policy/schema.js';
 import { CATALOG } from '../../../src/trust/catalog/entries.js';
@@ -44,6 +46,14 @@ describe('catalogue shape', () => {
     const e = catalogEntry('google-hardware-attestation-rsa')!;
     expect(e.certificateSha256).toHaveLength(4);
     expect(CATALOG.filter((x) => x.vendor === 'Google' && x.formats.includes('android-key'))).toHaveLength(4);
+  });
+
+  it('is documented: docs/trust-catalog.md lists every entry id', () => {
+    const doc = readFileSync(
+      fileURLToPath(new URL('../../../docs/trust-catalog.md', import.meta.url)),
+      'utf8',
+    );
+    for (const e of CATALOG) expect(doc).toContain(`| \`${e.id}\` |`);
   });
 
   it('agrees with the MDS module on the production MDS3 root', () => {
