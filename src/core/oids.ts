@@ -13,6 +13,8 @@ export const OID = {
   provenanceStatementType: `${PROVENANCE_ARC}.2.1`,
   /** CSR attribute carrying the server nonce. */
   provenanceNonceAttribute: `${PROVENANCE_ARC}.2.2`,
+  /** CSR attestation statement type for YubiKey PIV evidence (stmt: the slot, OCTET STRING (SIZE(1))). */
+  yubikeyPivStatementType: `${PROVENANCE_ARC}.2.3`,
   /** Certificate-policy arc for assurance levels: `${PROVENANCE_ARC}.3.N`. */
   provenanceAssuranceArc: `${PROVENANCE_ARC}.3`,
   /** Issued-certificate provenance summary extension. */

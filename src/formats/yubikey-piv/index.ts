@@ -27,7 +27,7 @@
 import { bytesEqual } from '../../core/bytes.js';
 import { parseDer, TAG } from '../../core/der.js';
 import { fail, isProvenanceError } from '../../core/errors.js';
-import { OID, PROVENANCE_ARC } from '../../core/oids.js';
+import { OID } from '../../core/oids.js';
 import { type Certificate, decodeExtension, nameAttribute } from '../../pki/certificate.js';
 import { verifyCsrSignature } from '../../pki/csr.js';
 import { describeKey } from '../../pki/keys.js';
@@ -50,10 +50,10 @@ export * from './extensions.js';
 export const YUBIKEY_PIV_FORMAT_ID = 'yubikey-piv' as const;
 
 /**
- * CSR attestation statement type for YubiKey PIV evidence. `${PROVENANCE_ARC}.2.2` is already
- * the nonce attribute, so the statement takes the next free number.
+ * CSR attestation statement type for YubiKey PIV evidence (OID.yubikeyPivStatementType).
+ * `${PROVENANCE_ARC}.2.2` is already the nonce attribute, so the statement took `.2.3`.
  */
-export const YUBIKEY_PIV_STATEMENT_TYPE = `${PROVENANCE_ARC}.2.3`;
+export const YUBIKEY_PIV_STATEMENT_TYPE: string = OID.yubikeyPivStatementType;
 
 /**
  * Anchor ids under which the Yubico path quirks apply. A policy that trusts the Yubico roots
