@@ -56,14 +56,15 @@ export const YUBIKEY_PIV_FORMAT_ID = 'yubikey-piv' as const;
 export const YUBIKEY_PIV_STATEMENT_TYPE: string = OID.yubikeyPivStatementType;
 
 /**
- * Anchor ids under which the Yubico path quirks apply. A policy that trusts the Yubico roots
- * must give them these ids (docs/yubikey.md); under any other anchor the quirks never apply.
+ * Anchor ids under which the Yubico path quirks apply: the anchor catalogue's ids
+ * (src/trust/catalog/entries.ts). A policy that trusts the Yubico roots must give them these
+ * ids (docs/yubikey.md); under any other anchor the quirks never apply.
  */
 export const YUBICO_ANCHOR_IDS = {
   /** Yubico PIV Root CA Serial 263751. */
-  pivRoot: 'yubico-piv-root',
+  pivRoot: 'yubico-piv-root-263751',
   /** Yubico U2F Root CA Serial 457200631 (used for some 2017-2018 F9 certificates). */
-  u2fRoot: 'yubico-u2f-root',
+  u2fRoot: 'yubico-u2f-root-457200631',
   /** Yubico Attestation Root 1 (2024-12 PKI, firmware 5.7.4+). */
   attestationRoot1: 'yubico-attestation-root-1',
 } as const;
