@@ -43,9 +43,30 @@ export type EvidenceInput =
   | { readonly kind: 'certificates'; readonly certificates: readonly Certificate[] }
   | { readonly kind: 'csr'; readonly csr: ParsedCsr; readonly certificates: readonly Certificate[] };
 
+/**
+ * An attestation key the service bound to a TPM by credential activation (TPM2_MakeCredential /
+ * TPM2_ActivateCredential against the EK certificate; docs/tpm.md). The AK has no certificate:
+ * this record is what vouches for it, and the EK certificate chain is what path validation checks.
+ */
+export interface BoundKey {
+  /** Stable id of the binding (shown in the verdict path). */
+  readonly id: string;
+  readonly via: 'credential-activation';
+  /** TPM Name of the AK: u16 nameAlg ‖ H(TPMT_PUBLIC). */
+  readonly name: Uint8Array;
+  /** The AK's TPMT_PUBLIC (without the TPM2B size). */
+  readonly publicArea: Uint8Array;
+  /** EK certificate first, then any chain certificates. */
+  readonly certificates: readonly Certificate[];
+  /** ISO 8601 instant the activation completed. */
+  readonly boundAt: string;
+}
+
 export interface FormatContext {
   /** The challenge the relying party issued, if any. */
   readonly expectedNonce?: Uint8Array;
+  /** Attestation keys bound by credential activation for this enrollment (TPM formats). */
+  readonly boundKeys?: readonly BoundKey[];
 }
 
 export interface FormatResult {
@@ -67,6 +88,16 @@ export interface FormatResult {
   readonly quirks: readonly QuirkReport[];
   /** When the evidence is a CSR: its key was checked equal to attestedKey and its signature verified. */
   readonly csrVerified: boolean;
+  /**
+   * The attestation key when it is vouched for by a binding instead of a certificate: the path
+   * then reads attested key → this key → signerChain[0] (the EK certificate) → … → anchor.
+   */
+  readonly boundSigner?: {
+    readonly spki: Uint8Array;
+    readonly label: string;
+    readonly via: 'credential-activation';
+    readonly bindingId: string;
+  };
 }
 
 /** How the shared path validator treats this format's chains. */

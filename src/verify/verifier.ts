@@ -19,8 +19,10 @@ import { type ErrorCode, isProvenanceError } from '../core/errors.js';
 import { DEFAULT_FORMATS, detectFormat } from '../formats/registry.js';
 import type {
   AttestationFormat,
+  BoundKey,
   Claims,
   EvidenceInput,
+  FormatContext,
   FormatResult,
   QuirkReport,
 } from '../formats/types.js';
@@ -82,6 +84,8 @@ export interface Expectations {
   readonly nonce?: Uint8Array;
   /** Verify at this instant (ms) instead of the clock: for recorded evidence. */
   readonly at?: number;
+  /** Attestation keys bound by credential activation for this enrollment (TPM; docs/tpm.md). */
+  readonly boundKeys?: readonly BoundKey[];
 }
 
 export interface Verifier {
@@ -123,10 +127,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // 2. The format's own checks: statement, nonce binding, key binding.
     let result: FormatResult;
     try {
-      result = format.verify(
-        input,
-        expectations.nonce === undefined ? {} : { expectedNonce: expectations.nonce },
-      );
+      const ctx: FormatContext = {
+        ...(expectations.nonce === undefined ? {} : { expectedNonce: expectations.nonce }),
+        ...(expectations.boundKeys === undefined ? {} : { boundKeys: expectations.boundKeys }),
+      };
+      result = format.verify(input, ctx);
     } catch (err) {
       const e = asError(err);
       findings.push({
@@ -177,7 +182,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
       message: `path of ${path.length} entries validated to anchor "${validated.anchor.id}"`,
       detail: { anchor: validated.anchor.id, anchorSpkiSha256: validated.anchor.spkiSha256 },
     });
-    const quirks = [...result.quirks, ...validated.quirks];
+    // With a bound AK the path's leaf (the EK certificate) sits at position 2, not 1.
+    const quirks = [
+      ...result.quirks,
+      ...(result.boundSigner
+        ? validated.quirks.map((q) => (q.position === undefined ? q : { ...q, position: q.position + 1 }))
+        : validated.quirks),
+    ];
     for (const q of quirks) {
       findings.push({
         check: 'quirk',
@@ -356,6 +367,17 @@ function pathEntries(result: FormatResult, validated: ValidatedPath): PathEntry[
       subject: null,
       spkiSha256: sha256Hex(result.attestedKey),
       spki: result.attestedKey,
+    });
+  }
+  if (result.boundSigner) {
+    // A key without a certificate, vouched for by a binding: it sits between the attested key
+    // and the certificate path (the EK certificate), so rules can name it by key like any entry.
+    entries.push({
+      position: entries.length,
+      role: 'attestation-key',
+      subject: result.boundSigner.label,
+      spkiSha256: sha256Hex(result.boundSigner.spki),
+      spki: result.boundSigner.spki,
     });
   }
   const last = certs.length - 1;

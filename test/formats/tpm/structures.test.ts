@@ -71,6 +71,7 @@ describe('TPMT_PUBLIC', () => {
     keyedHash.set(u16(TPM_ALG.KEYEDHASH), 0);
     expect(codeOf(() => parseTpmtPublic(keyedHash))).toBe('ALGORITHM_UNSUPPORTED');
     const p = publicAreaFromKey(rsa.publicKey, { attributes: TPM_AK_ATTRIBUTES });
+    if (p.type !== 'rsa') throw new Error('not rsa');
     expect(codeOf(() => parseTpmtPublic(encodeTpmtPublic({ ...p, keyBits: 3072 })))).toBe('TPM_MALFORMED');
   });
 
