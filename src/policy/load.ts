@@ -117,7 +117,7 @@ export function parseYamlWithSchema<T>(
  */
 export function loadPolicyFile(
   path: string,
-  options: { readFile?: (path: string) => Uint8Array } = {},
+  options: { readFile?: (path: string) => Uint8Array; trustDir?: string } = {},
 ): Policy {
   const readFile = options.readFile ?? defaultReadFile;
   let bytes: Uint8Array;
@@ -146,7 +146,12 @@ export function loadPolicyFile(
       column: 1,
     });
   }
-  return parsePolicy(text, { source: path, baseDir: dirname(resolve(path)), readFile });
+  return parsePolicy(text, {
+    source: path,
+    baseDir: dirname(resolve(path)),
+    readFile,
+    ...(options.trustDir === undefined ? {} : { trustDir: options.trustDir }),
+  });
 }
 
 /** Convert validated requirement input (ranges as text) to the model. */

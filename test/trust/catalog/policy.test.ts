@@ -8,12 +8,15 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isProvenanceError } from '../../../src/core/errors.js';
 import { encodePem } from '../../../src/core/pem.js';
+import { anchorsForFormat } from '../../../src/pki/anchor.js';
+import { KeyCache } from '../../../src/pki/keys.js';
+import { validatePath } from '../../../src/pki/path.js';
 import { loadPolicyFile } from '../../../src/policy/index.js';
 import { catalogEntry } from '../../../src/trust/catalog/lookup.js';
 import { catalogWarnings } from '../../../src/trust/catalog/policy.js';
 import { nodeTrustFolderFs, TrustFolder } from '../../../src/trust/catalog/store.js';
 import { runCli } from '../../helpers/cli.js';
-import { available, CATALOG_VECTORS, certWithKey, requireVectors } from './vectors.js';
+import { available, CATALOG_VECTORS, certWithKey, requireVectors, vectorCerts } from './vectors.js';
 
 const NOW = Date.UTC(2026, 10, 30);
 const real = (id: string) => certWithKey(CATALOG_VECTORS[id]![0]!, catalogEntry(id)!.spkiSha256);
@@ -55,6 +58,34 @@ describe.skipIf(!available)('policy trust entries with catalog:', () => {
       spkiSha256: catalogEntry('yubico-piv-root-263751')!.spkiSha256,
     });
     expect(catalogWarnings(policy.anchors)).toEqual([]);
+  });
+
+  it('validates a real Android chain to the installed Google root named by catalog: (trustDir given)', () => {
+    const trustDir = join(dir, 'service-data', 'trust');
+    new TrustFolder(trustDir, nodeTrustFolderFs).add(
+      certWithKey(
+        CATALOG_VECTORS['google-hardware-attestation-rsa']![3]!,
+        catalogEntry('google-hardware-attestation-rsa')!.spkiSha256,
+      ),
+      { now: NOW },
+    );
+    const policy = loadPolicyFile(
+      policyFile('trust:\n  - id: google\n    catalog: google-hardware-attestation-rsa\n'),
+      {
+        trustDir,
+      },
+    );
+    const [leaf, ...pool] = vectorCerts('android-key/android-keyattestation/akita/sdk34/TEE_EC_NONE.pem');
+    const time = Math.min(...[leaf!, ...pool].map((c) => c.notAfter)) - 86_400_000;
+    const path = validatePath(leaf!, {
+      anchors: anchorsForFormat(policy.anchors, 'android-key'),
+      intermediates: pool,
+      time,
+      cache: new KeyCache(),
+    });
+    expect(path.anchor.id).toBe('google');
+    // Scoped by the catalogue: the same anchor does not vouch for Apple evidence.
+    expect(anchorsForFormat(policy.anchors, 'apple')).toEqual([]);
   });
 
   it('fails closed with TRUST_NOT_INSTALLED (and the policy line) when the id is not installed', () => {
