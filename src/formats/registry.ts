@@ -3,10 +3,11 @@
  * one by default) so an integrator can narrow it; formats never import each other.
  */
 import { provenanceFormat } from './provenance/index.js';
+import { tpmFormat } from './tpm/index.js';
 import type { AttestationFormat } from './types.js';
 import { yubikeyPivFormat } from './yubikey-piv/index.js';
 
-export const DEFAULT_FORMATS: readonly AttestationFormat[] = [provenanceFormat, yubikeyPivFormat];
+export const DEFAULT_FORMATS: readonly AttestationFormat[] = [provenanceFormat, yubikeyPivFormat, tpmFormat];
 
 /** The first format that recognises the input, or undefined. */
 export function detectFormat(

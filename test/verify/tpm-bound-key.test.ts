@@ -1,0 +1,81 @@
+/**
+ * The verifier with TPM evidence: an AK certificate path, and a bound AK (credential
+ * activation) whose path reads attested key → AK → EK certificate → CA.
+ */
+
+import { createPublicKey } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../src/core/bytes.js';
+import { TPM_APP_KEY_ATTRIBUTES, tpmaObject } from '../../src/formats/tpm/encode.js';
+import { policyFromOptions } from '../../src/policy/index.js';
+import { createVerifier } from '../../src/verify/verifier.js';
+import { boundKey, NONCE, NOW, tpmEvidence, tpmPki } from '../formats/tpm/helpers.js';
+
+const pki = tpmPki();
+const policy = policyFromOptions({
+  trust: [pki.ca.cert],
+  formats: ['tpm'],
+  require: { freshness: 'nonce', nonExportable: true, generatedOnDevice: true },
+});
+const verifier = createVerifier({ policy });
+const akSpkiSha256 = sha256Hex(
+  new Uint8Array(createPublicKey(pki.akKey).export({ format: 'der', type: 'spki' })),
+);
+
+describe('verifier: TPM evidence', () => {
+  it('accepts TPM2_Certify with an AK certificate: attested key → AK certificate → CA', () => {
+    const ev = tpmEvidence({ akKey: pki.akKey, certificates: [pki.akCert.der] });
+    const v = verifier.verify(ev.input, { nonce: NONCE, at: NOW });
+    expect(v.code).toBe('ACCEPTED');
+    expect(v.format).toBe('tpm');
+    expect(v.freshness).toBe('nonce');
+    expect(v.path.map((e) => [e.position, e.role])).toEqual([
+      [0, 'attested-key'],
+      [1, 'attestation-key'],
+      [2, 'root'],
+    ]);
+    expect(v.path[1]!.spkiSha256).toBe(akSpkiSha256);
+  });
+
+  it('accepts a bound AK: attested key → AK (binding) → EK certificate → CA, the EK leaf signing nothing', () => {
+    const bk = boundKey(pki.akKey, [pki.ekCert.cert], { id: 'enr-42' });
+    const ev = tpmEvidence({ akKey: pki.akKey });
+    const v = verifier.verify(ev.input, { nonce: NONCE, at: NOW, boundKeys: [bk] });
+    expect(v.code).toBe('ACCEPTED');
+    expect(v.path.map((e) => [e.position, e.role, e.subject])).toEqual([
+      [0, 'attested-key', null],
+      [1, 'attestation-key', 'TPM AK (credential activation, binding enr-42)'],
+      [2, 'intermediate', null],
+      [3, 'root', pki.ca.cert.subject.text],
+    ]);
+    expect(v.path[1]!.spkiSha256).toBe(akSpkiSha256);
+    expect(v.path[1]!.certificateSha256).toBeUndefined();
+    expect(v.path[2]!.spkiSha256).toBe(pki.ekCert.cert.spkiSha256);
+    expect(v.path[3]!.anchor).toBe('trust-1');
+  });
+
+  it('rejects without an AK certificate or a binding (fail closed)', () => {
+    const v = verifier.verify(tpmEvidence({ akKey: pki.akKey }).input, { nonce: NONCE, at: NOW });
+    expect(v.code).toBe('TPM_AK_NOT_BOUND');
+  });
+
+  it('rejects a key without fixedTPM or sensitiveDataOrigin through the policy requirements', () => {
+    for (const flag of ['fixedTPM', 'sensitiveDataOrigin'] as const) {
+      const ev = tpmEvidence({
+        akKey: pki.akKey,
+        certificates: [pki.akCert.der],
+        attributes: TPM_APP_KEY_ATTRIBUTES & ~tpmaObject(flag),
+      });
+      const v = verifier.verify(ev.input, { nonce: NONCE, at: NOW });
+      expect(v.code).toBe('POLICY_REQUIREMENT_FAILED');
+    }
+  });
+
+  it('rejects when no anchor is scoped to the tpm format', () => {
+    const other = createVerifier({
+      policy: policyFromOptions({ trust: [pki.ca.cert], formats: ['provenance'] }),
+    });
+    const ev = tpmEvidence({ akKey: pki.akKey, certificates: [pki.akCert.der] });
+    expect(other.verify(ev.input, { nonce: NONCE, at: NOW }).code).toBe('TRUST_NO_ANCHORS');
+  });
+});
