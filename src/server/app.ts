@@ -36,6 +36,7 @@ import { FixedWindowLimiter } from './rate-limit.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerEnrollmentRoutes } from './routes/enrollment.js';
 import { registerOperationsRoutes } from './routes/operations.js';
+import { registerTpmRoutes } from './routes/tpm.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import type { ServiceCa } from './service-ca.js';
 
@@ -252,6 +253,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerEnrollmentRoutes(routes, state);
     registerAdminRoutes(routes, state);
     registerOperationsRoutes(routes, state);
+    registerTpmRoutes(routes, state);
   });
   return app;
 }

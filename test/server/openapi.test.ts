@@ -5,6 +5,8 @@ import { testApp } from './fakes.js';
 const ROUTES: { method: string; path: string; body?: boolean; params?: string[]; query?: string[] }[] = [
   { method: 'post', path: '/api/v1/challenges' },
   { method: 'post', path: '/api/v1/enrollments', body: true },
+  { method: 'post', path: '/api/v1/tpm/activations', body: true },
+  { method: 'post', path: '/api/v1/tpm/activations/{id}/complete', body: true, params: ['id'] },
   { method: 'get', path: '/api/v1/ca/certificates' },
   { method: 'get', path: '/api/v1/crl' },
   { method: 'post', path: '/api/v1/admin/enrollment-codes', body: true },
