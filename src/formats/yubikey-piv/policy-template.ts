@@ -12,7 +12,7 @@ import { YUBICO_ANCHOR_IDS } from './index.js';
  * Firmware ranges denied by default: YSA-2017-01 (ROCA, Infineon RSALib, 4.2.6-4.3.4; fixed
  * in 4.3.5) and YSA-2019-02 (YubiKey FIPS 4.4.2 and 4.4.4, reduced randomness; fixed in 4.4.5).
  */
-export const YUBIKEY_DENIED_FIRMWARE: readonly string[] = ['>=4.2.6 <4.3.5', '>=4.4.2 <4.4.5'];
+export const YUBIKEY_DENIED_FIRMWARE: readonly string[] = ['>=4.2.6 <4.3.5', '=4.4.2', '=4.4.4'];
 
 /** A starting policy: trust the Yubico roots for 'yubikey-piv', deny ROCA firmware and keys. */
 export const YUBIKEY_POLICY_TEMPLATE = `version: 1

@@ -250,13 +250,19 @@ describe('yubikey-piv quirks are scoped to the Yubico anchor ids', () => {
 describe('yubikey-piv through the verifier with the policy template', () => {
   const rsa = sharedRsaKey();
 
-  it('denies ROCA firmware 4.3.4 (synthetic chain) with POLICY_DENIED', () => {
-    const p = yubiPki({ f9Ca: true, slotKey: rsa, ext: { firmware: [4, 3, 4] } });
-    const v = createVerifier({ policy: templatePolicy(p.root) });
-    const csr = csrInput(p.slotKey, p);
-    const verdict = v.verify(csr, { at: AT });
-    expect(verdict.code).toBe('POLICY_DENIED');
-    expect(verdict.findings.find((f) => f.check === 'deny.firmware')?.ok).toBe(false);
+  it('denies ROCA firmware 4.3.4 (synthetic chain) and YSA-2019-02 firmware with POLICY_DENIED', () => {
+    for (const fw of [
+      [4, 3, 4],
+      [4, 2, 6],
+      [4, 4, 2],
+      [4, 4, 4],
+    ] as const) {
+      const p = yubiPki({ f9Ca: true, slotKey: rsa, ext: { firmware: [...fw] } });
+      const v = createVerifier({ policy: templatePolicy(p.root) });
+      const verdict = v.verify(csrInput(p.slotKey, p), { at: AT });
+      expect(verdict.code, fw.join('.')).toBe('POLICY_DENIED');
+      expect(verdict.findings.find((f) => f.check === 'deny.firmware')?.ok).toBe(false);
+    }
   });
 
   it('allows fw 4.3.5 by CSR, and refuses a bare bundle for freshness', () => {
