@@ -10,7 +10,13 @@ import { fail } from '../core/errors.js';
 import type { FormatId } from '../formats/types.js';
 import { parseCertificateBundle } from '../pki/bundle.js';
 import { POLICY_FORMATS } from '../policy/schema.js';
-import { CATALOG, type InstalledAnchor, nodeTrustFolderFs, TrustFolder } from '../trust/catalog/index.js';
+import {
+  CATALOG,
+  dryRunTrustFolderFs,
+  type InstalledAnchor,
+  nodeTrustFolderFs,
+  TrustFolder,
+} from '../trust/catalog/index.js';
 import { type CliContext, warn } from './context.js';
 import { readInputFile } from './files.js';
 
@@ -76,14 +82,19 @@ export function registerTrust(program: Command, ctx: CliContext): void {
         );
         if (o.id !== undefined && certs.length !== 1)
           fail('USAGE', `--id names one anchor, but the files hold ${certs.length} certificates`);
+        const options = {
+          ...(o.id === undefined ? {} : { id: o.id }),
+          ...(formats === undefined ? {} : { formats }),
+          intermediateAnchor: o.intermediateAnchor === true,
+          now: ctx.clock(),
+        };
+        // All or nothing: every certificate is first added to an in-memory copy of the folder,
+        // so a refusal (duplicate, never-trust, not a root) leaves the folder unchanged.
+        const rehearsal = new TrustFolder(folder.dir, dryRunTrustFolderFs(nodeTrustFolderFs));
+        for (const { cert } of certs) rehearsal.add(cert, options);
         const added: InstalledAnchor[] = [];
         for (const { cert } of certs) {
-          const result = folder.add(cert, {
-            ...(o.id === undefined ? {} : { id: o.id }),
-            ...(formats === undefined ? {} : { formats }),
-            intermediateAnchor: o.intermediateAnchor === true,
-            now: ctx.clock(),
-          });
+          const result = folder.add(cert, options);
           for (const w of result.warnings) warn(ctx, w);
           added.push(result.anchor);
           if (!o.json) {

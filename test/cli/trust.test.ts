@@ -190,6 +190,21 @@ describe.skipIf(!available)('trust add / list / remove', () => {
     expect(ok.out).toBe('added STM TPM EK Root CA (stm-tpm-ek-root): formats tpm [intermediate anchor]\n');
   });
 
+  it('adds several files all or nothing: one refusal leaves the folder unchanged', async () => {
+    const r = await run([
+      'trust',
+      'add',
+      vectorPath('apple/webauthn4j/Apple_App_Attestation_Root_CA.pem'),
+      vectorPath('android-key/android-keyattestation/software-roots.pem'),
+      '--dir',
+      dir,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/CATALOG_NEVER_TRUST/);
+    expect(r.out).toBe('');
+    expect((await run(['trust', 'list', '--dir', dir])).out).toMatch(/^no anchors installed/);
+  });
+
   it('refuses a duplicate (a second Google RSA root certificate is the same key)', async () => {
     await run([
       'trust',

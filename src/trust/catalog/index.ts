@@ -11,6 +11,7 @@ export {
   type AddAnchorOptions,
   type AddAnchorResult,
   ANCHOR_ID,
+  dryRunTrustFolderFs,
   type InstalledAnchor,
   nodeTrustFolderFs,
   readOnlyTrustFolderFs,

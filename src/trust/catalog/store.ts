@@ -50,6 +50,40 @@ export function readOnlyTrustFolderFs(readFile: (path: string) => Uint8Array): T
   return { readFile, writeFile: refuse, rename: refuse, remove: refuse, mkdir: refuse };
 }
 
+/**
+ * A copy-on-write view of `base`: reads fall through, writes stay in memory. `trust add` runs
+ * every certificate through it first, so a command that adds several is all-or-nothing.
+ */
+export function dryRunTrustFolderFs(base: TrustFolderFs): TrustFolderFs {
+  const files = new Map<string, Uint8Array>();
+  const removed = new Set<string>();
+  const enoent = (path: string) => Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+  return {
+    readFile: (path) => {
+      const mine = files.get(path);
+      if (mine !== undefined) return mine;
+      if (removed.has(path)) throw enoent(path);
+      return base.readFile(path);
+    },
+    writeFile: (path, data) => {
+      files.set(path, new Uint8Array(Buffer.from(data, 'utf8')));
+      removed.delete(path);
+    },
+    rename: (from, to) => {
+      const data = files.get(from);
+      if (data === undefined) throw enoent(from);
+      files.set(to, data);
+      files.delete(from);
+      removed.delete(to);
+    },
+    remove: (path) => {
+      files.delete(path);
+      removed.add(path);
+    },
+    mkdir: () => {},
+  };
+}
+
 /** The index's file name inside the folder. */
 export const TRUST_INDEX_FILE = 'index.json';
 

@@ -7,9 +7,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isProvenanceError } from '../../../src/core/errors.js';
 import { encodePem } from '../../../src/core/pem.js';
+import { parseCertificateBundle } from '../../../src/pki/bundle.js';
 import { catalogEntry } from '../../../src/trust/catalog/lookup.js';
 import { TRUST_INDEX_FILE, TrustFolder } from '../../../src/trust/catalog/store.js';
-import { fuzzParameters } from '../../helpers/fuzz.js';
+import { fuzzParameters, mutatedBytes } from '../../helpers/fuzz.js';
 import { ecKey, issue } from '../../helpers/pki.js';
 import { memoryFs } from './memfs.js';
 import { available, CATALOG_VECTORS, certWithKey, requireVectors } from './vectors.js';
@@ -223,6 +224,24 @@ describe.skipIf(!available)('TrustFolder with the real vendor roots', () => {
       ),
     ).toBe('ok');
     expect(folder.list()[0]!.catalog).toBeNull();
+  });
+
+  it('mutated root certificates only ever install or throw ProvenanceError (fuzz)', () => {
+    const seeds = ['yubico-piv-root-263751', 'google-key-attestation-ca1', 'cavium-liquidsecurity-root'].map(
+      (id) => real(id).der,
+    );
+    fc.assert(
+      fc.property(mutatedBytes(seeds), ({ bytes }) => {
+        const folder = new TrustFolder(DIR, memoryFs());
+        try {
+          for (const cert of parseCertificateBundle(bytes))
+            folder.add(cert, { id: 'fuzzed', formats: ['tpm'], intermediateAnchor: true, now: NOW });
+        } catch (err) {
+          expect(isProvenanceError(err)).toBe(true);
+        }
+      }),
+      fuzzParameters(300),
+    );
   });
 
   it('refuses --id that renames a catalogued root, and warns when formats widen it', () => {
