@@ -140,6 +140,13 @@ export function decodeSlotAttestation(
       },
     );
   }
+  // A slot attestation certificate is an end-entity certificate (standards.md §1.2): one
+  // claiming to be a CA is not what the device mints.
+  if (slotCert.basicConstraints?.ca === true) {
+    fail('ATTESTATION_MALFORMED', 'the slot attestation certificate claims to be a CA', {
+      subject: slotCert.subject.text,
+    });
+  }
   const ext = (oid: string) => slotCert.extension(oid);
   const fw = ext(YUBICO_OID.firmware);
   const sn = ext(YUBICO_OID.serial);
@@ -258,10 +265,12 @@ export const yubikeyPivFormat: AttestationFormat = {
   },
 
   verify(input: EvidenceInput, ctx: FormatContext): FormatResult {
-    const certs: Certificate[] =
+    const given: Certificate[] =
       input.kind === 'csr'
         ? [...(input.csr.attestation?.certificates ?? []), ...input.certificates]
         : [...input.certificates];
+    // The same certificate given twice (CSR bundle and request body) counts once.
+    const certs = given.filter((c, i) => given.findIndex((o) => bytesEqual(o.der, c.der)) === i);
     if (certs.length > MAX_BUNDLE_CERTIFICATES) {
       fail('DER_LIMIT_EXCEEDED', `more than ${MAX_BUNDLE_CERTIFICATES} certificates in YubiKey evidence`, {
         count: certs.length,

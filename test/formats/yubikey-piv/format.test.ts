@@ -3,6 +3,7 @@
  * identification, quirk scoping to the Yubico anchor ids, CSR key binding and proof of
  * possession, nonce handling, and the policy template's firmware deny rule.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { der } from '../../../src/core/der-writer.js';
 import { isProvenanceError } from '../../../src/core/errors.js';
@@ -15,13 +16,15 @@ import {
   yubikeyPivFormat,
 } from '../../../src/formats/yubikey-piv/index.js';
 import { YUBIKEY_POLICY_TEMPLATE } from '../../../src/formats/yubikey-piv/policy-template.js';
+import { parseCertificate } from '../../../src/pki/certificate.js';
 import { buildCsr, parseCsr } from '../../../src/pki/csr.js';
 import { encodeName } from '../../../src/pki/name.js';
 import { signerFromKeyObject } from '../../../src/pki/signer.js';
 import { parsePolicy } from '../../../src/policy/load.js';
 import { createVerifier } from '../../../src/verify/verifier.js';
+import { fuzzParameters, mutatedBytes, outcome } from '../../helpers/fuzz.js';
 import { ecKey, issue, type TestCert, type TestKey } from '../../helpers/pki.js';
-import { pemBundle, sharedRsaKey, yubiPki } from './fixtures.js';
+import { pemBundle, sharedRsaKey, slotExtensions, yubiPki } from './fixtures.js';
 
 const AT = Date.UTC(2030, 0, 1);
 const NONCE = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
@@ -294,5 +297,56 @@ describe('yubikey-piv through the verifier with the policy template', () => {
     const verdict = v.verifyBytes(new TextEncoder().encode(pemBundle(p.f9, p.slot)), { at: AT });
     expect(verdict.code).toBe('ACCEPTED');
     expect(verdict.claims?.slot).toBe('9a');
+  });
+});
+
+describe('yubikey-piv robustness', () => {
+  const pki = yubiPki({ f9Ca: true });
+
+  it('counts a certificate given twice once', () => {
+    const r = yubikeyPivFormat.verify(bundle(pki.slot, pki.f9, pki.slot, pki.f9), {});
+    expect(r.claims.slot).toBe('9a');
+  });
+
+  it('refuses a slot certificate that claims to be a CA', () => {
+    const f9 = pki.f9;
+    const slot = issue({
+      subject: 'YubiKey PIV Attestation 9a',
+      key: ecKey(),
+      issuer: f9,
+      ca: {},
+      extensions: slotExtensions(),
+    });
+    expect(codeOf(() => yubikeyPivFormat.verify(bundle(slot, f9), {}))).toBe('ATTESTATION_MALFORMED');
+  });
+
+  it('fuzz: mutated slot certificates only ever verify or throw ProvenanceError', () => {
+    fc.assert(
+      fc.property(mutatedBytes([pki.slot.der]), (m) => {
+        outcome(() => {
+          const slot = parseCertificate(m.bytes);
+          return yubikeyPivFormat.verify({ kind: 'certificates', certificates: [slot, pki.f9.cert] }, {});
+        });
+      }),
+      fuzzParameters(300),
+    );
+  });
+
+  it('fuzz: random Yubico extension values only ever verify or throw ProvenanceError', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 8 }),
+        fc.uint8Array({ maxLength: 8 }),
+        fc.uint8Array({ maxLength: 8 }),
+        fc.uint8Array({ maxLength: 8 }),
+        (fw, sn, pol, ff) => {
+          const p = yubiPki({
+            ext: { firmware: [...fw], serial: sn, policy: [...pol], formFactor: [...ff] },
+          });
+          outcome(() => yubikeyPivFormat.verify(bundle(p.slot, p.f9), {}));
+        },
+      ),
+      fuzzParameters(60),
+    );
   });
 });
