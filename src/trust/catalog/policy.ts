@@ -41,7 +41,10 @@ export function readCatalogAnchor(
   }
 }
 
-/** One warning line per trust entry whose formats widen its catalogue entry's (or that trusts a 'never' key). */
+/**
+ * Warning lines for trust entries that hold a catalogued key: under another id than the
+ * catalogue's, with formats wider than the catalogue's, or a key the catalogue says never to trust.
+ */
 export function catalogWarnings(
   anchors: readonly TrustAnchor[],
   catalog: readonly CatalogEntry[] = CATALOG,
@@ -58,6 +61,11 @@ export function catalogWarnings(
         `trust entry "${anchor.id}" holds ${entry.name} (${entry.id}), which the catalogue says never to trust`,
       );
       continue;
+    }
+    if (entry !== undefined && entry.id !== anchor.id) {
+      out.push(
+        `trust entry "${anchor.id}" is the catalogue's "${entry.id}" under another id: quirks scoped to "${entry.id}" will not apply`,
+      );
     }
     const wider = formatsBeyondCatalog(anchor.spkiSha256, anchor.formats, catalog);
     if (wider !== null) {

@@ -57,7 +57,13 @@ describe.skipIf(!available)('policy trust entries with catalog:', () => {
       formats: ['yubikey-piv'],
       spkiSha256: catalogEntry('yubico-piv-root-263751')!.spkiSha256,
     });
-    expect(catalogWarnings(policy.anchors)).toEqual([]);
+    expect(catalogWarnings(policy.anchors)).toEqual([
+      'trust entry "yubico" is the catalogue\'s "yubico-piv-root-263751" under another id: quirks scoped to "yubico-piv-root-263751" will not apply',
+    ]);
+    const same = loadPolicyFile(
+      policyFile('trust:\n  - id: yubico-piv-root-263751\n    catalog: yubico-piv-root-263751\n'),
+    );
+    expect(catalogWarnings(same.anchors)).toEqual([]);
   });
 
   it('validates a real Android chain to the installed Google root named by catalog: (trustDir given)', () => {
