@@ -153,6 +153,9 @@ describe.skipIf(!available)('YubiKey PIV vectors through createVerifier', () => 
       expect(verdict.quirks.map((q) => q.id)).toEqual(c.quirks);
       expect(verdict.claims).toMatchObject({ ...c.claims, generatedOnDevice: true, nonExportable: true });
       expect(verdict.freshness).toBe('none');
+      // The ROCA firmware range and the ROCA modulus test ran and passed (fw 4.3.5 is the fix).
+      expect(verdict.findings.find((f) => f.check === 'deny.firmware')?.ok).toBe(true);
+      expect(verdict.findings.find((f) => f.check === 'deny.roca')?.ok).toBe(true);
     });
   }
 
