@@ -49,7 +49,13 @@ export interface TpmActivated {
 export interface TpmProvisioningClient {
   startActivation(
     code: string,
-    request: { ekCertificate: Uint8Array; ekChain?: readonly Uint8Array[]; akPublic: Uint8Array },
+    request: {
+      ekCertificate: Uint8Array;
+      ekChain?: readonly Uint8Array[];
+      akPublic: Uint8Array;
+      /** EK TPMT_PUBLIC: lets the service wrap for a non-default EK template. */
+      ekPublic?: Uint8Array;
+    },
   ): Promise<TpmActivationChallenge>;
   completeActivation(code: string, id: string, secret: Uint8Array): Promise<TpmActivated>;
 }
@@ -109,6 +115,7 @@ export function createTpmClient(options: ClientOptions): TpmProvisioningClient {
           ekCertificate: toB64(r.ekCertificate),
           ...(r.ekChain && r.ekChain.length > 0 ? { ekChain: r.ekChain.map(toB64) } : {}),
           akPublic: toB64(r.akPublic),
+          ...(r.ekPublic ? { ekPublic: toB64(r.ekPublic) } : {}),
         },
         startSchema,
       );
@@ -152,10 +159,11 @@ export interface ActivateTpmOptions {
  */
 export async function activateTpm(o: ActivateTpmOptions): Promise<TpmActivated> {
   const progress = o.onProgress ?? (() => undefined);
-  const { ekCertificate } = await o.token.endorsement();
+  const { ekCertificate, ekPublic } = await o.token.endorsement();
   const { akPublic } = await o.token.attestationKey();
   const challenge = await o.tpmClient.startActivation(o.code, {
     ekCertificate,
+    ekPublic,
     akPublic,
     ...(o.ekChain ? { ekChain: o.ekChain } : {}),
   });

@@ -334,44 +334,16 @@ class TpmDriver implements TpmAttester {
 
   async signCsr(options: CsrOptions): Promise<Uint8Array> {
     const key = await this.#key(options.label);
-    const [statement, ekCertificate] = await this.attest(options.label, options.nonce);
-    const template = {
-      subject: encodeName(options.subject),
-      attestation: {
-        statements: [{ type: OID.tcgAttestTpmCertify, stmt: statement! }],
-        certificates: [ekCertificate!],
-      },
+    const certification = await this.certify(options.label, options.nonce);
+    const { ekCertificate } = await this.endorsement();
+    return buildTpmCsr({
+      subject: options.subject,
       nonce: options.nonce,
-    };
-    // buildCsr's Signer is synchronous and the TPM is not: build once to learn the exact
-    // CertificationRequestInfo, sign it in the TPM, then build again (deterministic) with
-    // a signer that hands back that signature for those exact bytes only.
-    const algorithm = signatureAlgorithm(key.algorithm);
-    let info: Uint8Array | null = null;
-    buildCsr({
-      ...template,
-      signer: {
-        spki: key.spki,
-        algorithm,
-        sign: (data) => {
-          info = data;
-          return { algorithm, signature: new Uint8Array(72) };
-        },
-      },
+      key,
+      certification,
+      certificates: [ekCertificate],
+      sign: (data) => this.sign(options.label, data),
     });
-    if (info === null) return fail('USAGE', 'the CSR builder did not ask for a signature');
-    const signed: Uint8Array = info;
-    const signature = await this.sign(options.label, signed);
-    const signer: Signer = {
-      spki: key.spki,
-      algorithm,
-      sign: (data) => {
-        if (Buffer.compare(Buffer.from(data), Buffer.from(signed)) !== 0)
-          fail('USAGE', 'the CSR changed between the two builds');
-        return { algorithm, signature };
-      },
-    };
-    return buildCsr({ ...template, signer });
   }
 
   async sign(label: string, data: Uint8Array): Promise<Uint8Array> {
@@ -460,6 +432,68 @@ class TpmDriver implements TpmAttester {
       return fail('TPM_TOOL_FAILED', `the tool did not write ${name}`, { file: name });
     }
   }
+}
+
+/** What `buildTpmCsr` puts together. */
+export interface TpmCsrParts {
+  /** RFC 4514 subject. */
+  readonly subject: string;
+  /** The service's challenge, carried in the nonce attribute. */
+  readonly nonce: Uint8Array;
+  /** The key being certified (its SPKI goes in the CSR). */
+  readonly key: KeyInfo;
+  /** TPM2_Certify output for that key. */
+  readonly certification: TpmCertification;
+  /** Certificates for the bundle (the EK certificate). */
+  readonly certificates: readonly Uint8Array[];
+  /** Signs the CertificationRequestInfo with the key (asynchronously: a TPM). */
+  readonly sign: (data: Uint8Array) => Promise<Uint8Array>;
+}
+
+/**
+ * A PKCS#10 request signed by an asynchronous signer, carrying the `tcg-attest-tpm-certify`
+ * statement. buildCsr's Signer is synchronous: build once to learn the exact
+ * CertificationRequestInfo, sign it, then build again (deterministic) with a signer that
+ * hands back that signature for those exact bytes only.
+ *
+ * @example
+ * const der = await buildTpmCsr({ subject: 'CN=x', nonce, key, certification, certificates: [ek], sign });
+ */
+export async function buildTpmCsr(p: TpmCsrParts): Promise<Uint8Array> {
+  const template = {
+    subject: encodeName(p.subject),
+    attestation: {
+      statements: [{ type: OID.tcgAttestTpmCertify, stmt: encodeCertifyStatement(p.certification) }],
+      certificates: p.certificates,
+    },
+    nonce: p.nonce,
+  };
+  const algorithm = signatureAlgorithm(p.key.algorithm);
+  let info: Uint8Array | null = null;
+  buildCsr({
+    ...template,
+    signer: {
+      spki: p.key.spki,
+      algorithm,
+      sign: (data) => {
+        info = data;
+        return { algorithm, signature: new Uint8Array(72) };
+      },
+    },
+  });
+  if (info === null) return fail('USAGE', 'the CSR builder did not ask for a signature');
+  const signed: Uint8Array = info;
+  const signature = await p.sign(signed);
+  const signer: Signer = {
+    spki: p.key.spki,
+    algorithm,
+    sign: (data) => {
+      if (Buffer.compare(Buffer.from(data), Buffer.from(signed)) !== 0)
+        fail('USAGE', 'the CSR changed between the two builds');
+      return { algorithm, signature };
+    },
+  };
+  return buildCsr({ ...template, signer });
 }
 
 /**

@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OID } from '../../../src/core/oids.js';
 import { parseCertificate } from '../../../src/pki/certificate.js';
 import { parseCsr, verifyCsrSignature } from '../../../src/pki/csr.js';
+import { parsePolicy } from '../../../src/policy/load.js';
 import { createTpmAttester, type TpmAttester } from '../../../src/token/tpm/index.js';
+import { createVerifier } from '../../../src/verify/verifier.js';
 import { needSwtpm, type Swtpm, startSwtpm } from '../../helpers/swtpm.js';
 import { hasTool } from '../../helpers/tools.js';
 
@@ -100,4 +102,48 @@ describe('TPM attester on swtpm', () => {
       expect((await attester.listKeys()).map((k) => k.label)).toContain(label);
     }, 60_000);
   }
+
+  it("the driver's CSR passes the tpm format with its AK as a bound key, and not without it", async (ctx) => {
+    needSwtpm(ctx);
+    const label = 'verified';
+    await attester.generateKey({ label, algorithm: 'p256', pinPolicy: 'never', touchPolicy: 'never' });
+    const nonce = randomBytes(32);
+    const der = await attester.signCsr({ label, subject: 'CN=placeholder', nonce });
+    const { ekCertificate } = await attester.endorsement();
+    const ak = await attester.attestationKey();
+    writeFileSync(join(dir, 'root.pem'), tpm!.caRootPem);
+    const policy = parsePolicy(
+      'version: 1\ntrust:\n  - id: swtpm\n    certificates: [./root.pem]\n    formats: [tpm]\nrequire:\n  freshness: nonce\n  generatedOnDevice: true\n  nonExportable: true\n',
+      { source: 'test', baseDir: dir },
+    );
+    const verifier = createVerifier({ policy });
+    const intermediate = parseCertificate(pemDer(tpm!.caCerts[0]!));
+    const boundKeys = [
+      {
+        id: 'binding-1',
+        via: 'credential-activation' as const,
+        name: ak.akName,
+        publicArea: ak.akPublic,
+        certificates: [parseCertificate(ekCertificate), intermediate],
+        boundAt: new Date().toISOString(),
+      },
+    ];
+    const ok = verifier.verify({ kind: 'csr', csr: parseCsr(der), certificates: [] }, { nonce, boundKeys });
+    expect(ok.accepted, JSON.stringify(ok, null, 1)).toBe(true);
+    expect(ok.format).toBe('tpm');
+    // key → AK (activated) → EK certificate → swtpm-localca → swtpm-localca-rootca (anchor).
+    expect(ok.path.map((e) => [e.role, e.subject])).toEqual([
+      ['attested-key', null],
+      ['attestation-key', 'TPM AK (credential activation, binding binding-1)'],
+      ['intermediate', 'CN=unknown'],
+      ['intermediate', 'CN=swtpm-localca'],
+      ['root', 'CN=swtpm-localca-rootca'],
+    ]);
+    const unbound = verifier.verify({ kind: 'csr', csr: parseCsr(der), certificates: [] }, { nonce });
+    expect(unbound.code).toBe('TPM_AK_NOT_BOUND');
+  }, 60_000);
 });
+
+function pemDer(pem: string): Uint8Array {
+  return new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'));
+}
