@@ -42,6 +42,7 @@ import type { ServiceMetrics } from './metrics.js';
 import { minimiseVerdict, policyInputRecord } from './minimise.js';
 import type { PolicyHolder } from './policy-holder.js';
 import type { ServiceCa } from './service-ca.js';
+import { boundKeysForEvidence } from './tpm.js';
 
 /** Bytes of a challenge nonce (the native format accepts 8 to 64). */
 export const CHALLENGE_NONCE_BYTES = 32;
@@ -141,8 +142,11 @@ export async function enroll(
     );
 
   const evidence = decodeCsr(ctx, body.csr);
+  // TPM evidence: the AKs this code bound by credential activation (docs/tpm-activation.md).
+  const boundKeys = await boundKeysForEvidence(ctx.store, code.id, evidence);
+  const expectations = { nonce: challenge.nonce, at: now, ...(boundKeys === undefined ? {} : { boundKeys }) };
   const started = performance.now();
-  let verdict = live.verifier.verify(evidence, { nonce: challenge.nonce, at: now });
+  let verdict = live.verifier.verify(evidence, expectations);
   ctx.metrics.verification((performance.now() - started) / 1000);
   const missing = ctx.revocation ? missingRevocationData(verdict, evidence) : null;
   if (ctx.revocation && missing) {
@@ -153,7 +157,7 @@ export async function enroll(
     // fetch URLs of its choosing (SSRF) with certificates nobody trusts.
     await ctx.revocation.prefetch(missing.certificates, revocationSettings(live.policy, missing.anchorId));
     const again = performance.now();
-    verdict = live.verifier.verify(evidence, { nonce: challenge.nonce, at: now });
+    verdict = live.verifier.verify(evidence, expectations);
     ctx.metrics.verification((performance.now() - again) / 1000);
   }
 

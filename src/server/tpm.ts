@@ -23,6 +23,8 @@ import { createHash, createPublicKey, randomBytes, randomUUID, timingSafeEqual }
 import { toHex } from '../core/bytes.js';
 import type { Clock } from '../core/clock.js';
 import { fail } from '../core/errors.js';
+import { OID } from '../core/oids.js';
+import { checkEkCertificate } from '../formats/tpm/certificates.js';
 import {
   defaultProtectorForKey,
   type EkProtector,
@@ -36,6 +38,7 @@ import {
   type TpmPublicArea,
   tpmObjectName,
 } from '../formats/tpm/credential.js';
+import type { EvidenceInput } from '../formats/types.js';
 import { anchorsForFormat } from '../pki/anchor.js';
 import { type Certificate, parseCertificate } from '../pki/certificate.js';
 import { checkKey } from '../pki/keys.js';
@@ -49,6 +52,11 @@ export const TPM_FORMAT = 'tpm';
 export const ACTIVATION_SECRET_BYTES = 32;
 /** Most chain certificates a client may send with its EK certificate. */
 export const MAX_EK_CHAIN = 8;
+/**
+ * Most AKs one enrollment code may bind: the verifier tries each bound key's signature
+ * (the TPM format accepts at most 8 per verification).
+ */
+export const MAX_BINDINGS_PER_CODE = 8;
 
 /** Tunables of the activation protocol. */
 export interface TpmActivationSettings {
@@ -162,8 +170,20 @@ export async function startActivation(
   if ((request.ekChain?.length ?? 0) > MAX_EK_CHAIN)
     fail('INPUT_TOO_LARGE', `at most ${MAX_EK_CHAIN} EK chain certificates are accepted`);
 
+  if ((await tpm.bindingsForCode(code.id)).length >= MAX_BINDINGS_PER_CODE)
+    fail(
+      'CHALLENGE_LIMIT',
+      `this enrollment code has already bound ${MAX_BINDINGS_PER_CODE} attestation keys`,
+      {
+        limit: MAX_BINDINGS_PER_CODE,
+      },
+    );
+
   const ekCert = parseCertificate(request.ekCertificate);
   const chain = (request.ekChain ?? []).map((der) => parseCertificate(der));
+  // TCG EK Credential Profile (standards.md §2.4): end entity, TPM SAN directoryName (critical
+  // when the subject is empty), keyEncipherment/keyAgreement, EKU when present. TPM_CERT_PROFILE.
+  checkEkCertificate(ekCert);
   // standards.md §2.10: the EK is trusted only through its certificate chain, to anchors the
   // operator scoped to 'tpm' (a YubiKey or Android root never vouches for an EK).
   const path = validatePath(ekCert, {
@@ -171,6 +191,8 @@ export async function startActivation(
     intermediates: chain,
     time: now,
     profile: 'default',
+    // The critical TPM SAN was checked just above (RFC 5280 §4.2: criticality is understood).
+    understoodCriticalExtensions: [OID.subjectAltName],
   });
 
   // The EK public key is the certificate's; a presented EK public area must carry that key.
@@ -308,7 +330,7 @@ export async function completeActivation(
  */
 export async function boundKeysForCode(store: Store, codeId: string): Promise<TpmBoundKey[]> {
   if (store.tpm === undefined) return [];
-  const bindings = await store.tpm.bindingsForCode(codeId);
+  const bindings = (await store.tpm.bindingsForCode(codeId)).slice(-MAX_BINDINGS_PER_CODE);
   return bindings.map((b) => ({
     id: b.id,
     via: 'credential-activation' as const,
@@ -321,4 +343,20 @@ export async function boundKeysForCode(store: Store, codeId: string): Promise<Tp
 
 function sha256(data: Uint8Array): Buffer {
   return createHash('sha256').update(data).digest();
+}
+
+/**
+ * The bound keys to hand the verifier for `evidence`: the code's bindings when the CSR carries
+ * a tcg-attest-tpm-certify statement (TCG CSR profile, 2.23.133.20.1), else undefined, so other
+ * formats never see them and enrollments without TPM evidence cost no query.
+ */
+export async function boundKeysForEvidence(
+  store: Store,
+  codeId: string,
+  evidence: EvidenceInput,
+): Promise<TpmBoundKey[] | undefined> {
+  if (evidence.kind !== 'csr') return undefined;
+  const statements = evidence.csr.attestation?.statements ?? [];
+  if (!statements.some((st) => st.type === OID.tcgAttestTpmCertify)) return undefined;
+  return boundKeysForCode(store, codeId);
 }

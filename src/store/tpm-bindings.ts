@@ -71,7 +71,7 @@ export interface TpmRepository {
 }
 
 /** Most bindings one code may list (bounded reads). */
-export const MAX_BINDINGS_PER_CODE = 100;
+export const MAX_BINDINGS_LISTED = 100;
 
 /** The repository over `db` (the database or an open transaction). */
 export function createTpmRepository(db: Kysely<Database>, logger?: StoreLogger): TpmRepository {
@@ -162,7 +162,7 @@ export function createTpmRepository(db: Kysely<Database>, logger?: StoreLogger):
       run('list tpm bindings', async () => {
         const { rows } = await sql<Selectable<TpmBindingsTable>>`
           select * from tpm_bindings where code_id = ${codeId}
-          order by bound_at, id limit ${MAX_BINDINGS_PER_CODE}`.execute(db);
+          order by bound_at, id limit ${MAX_BINDINGS_LISTED}`.execute(db);
         return rows.map(bindingFromRow);
       }),
   };

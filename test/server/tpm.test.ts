@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { der } from '../../src/core/der-writer.js';
+import { OID } from '../../src/core/oids.js';
 import { encodePem } from '../../src/core/pem.js';
 import {
   activateCredentialWithPrivateKey,
@@ -18,14 +20,16 @@ import {
   readTpmPublicArea,
   tpmObjectName,
 } from '../../src/formats/tpm/credential.js';
+import { encodeTpmtPublic, publicAreaFromKey, TPM_AK_ATTRIBUTES } from '../../src/formats/tpm/encode.js';
 import { loadPolicyFile } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/model.js';
 import { buildApp } from '../../src/server/app.js';
 import { boundKeysForCode } from '../../src/server/tpm.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { san, tpmDirectoryName, tpmEvidence } from '../formats/tpm/helpers.js';
 import { ecKey, issue, rsaKey, type TestCert, type TestKey } from '../helpers/pki.js';
 import { addAdminToken, FakeCa, testClock, testConfig } from './fakes.js';
-import { createCode } from './fixtures.js';
+import { createCode, getChallenge, submit } from './fixtures.js';
 
 /** tpm2-tools' default AK attributes: restricted|userWithAuth|sign|fixedTPM|fixedParent|sensitiveDataOrigin. */
 const AK_ATTRIBUTES = 0x00050072;
@@ -46,6 +50,19 @@ function akPublicArea(key: KeyObject, attributes = AK_ATTRIBUTES): Uint8Array {
   return Buffer.concat([head, params, point]);
 }
 
+/** An EK certificate per the TCG EK Credential Profile: empty subject, critical TPM SAN, EKU, keyEncipherment. */
+function ekCertificate(key: TestKey, issuer: TestCert, withSan = true): TestCert {
+  return issue({
+    subject: der.seq(),
+    key,
+    issuer,
+    notCa: true,
+    keyUsage: ['keyEncipherment'],
+    extKeyUsage: [OID.tcgKpEkCertificate],
+    extensions: withSan ? [{ oid: OID.subjectAltName, critical: true, value: san(tpmDirectoryName()) }] : [],
+  });
+}
+
 interface Pki {
   root: TestCert;
   intermediate: TestCert;
@@ -61,21 +78,9 @@ beforeAll(() => {
   rsaEk = rsaKey(2048);
   const root = issue({ subject: 'TPM Maker Root', key: ecKey(), ca: {} });
   const intermediate = issue({ subject: 'TPM Maker EK CA', key: ecKey(), issuer: root, ca: { pathLen: 0 } });
-  const ek = issue({
-    subject: 'EK',
-    key: rsaEk,
-    issuer: intermediate,
-    notCa: true,
-    keyUsage: ['keyEncipherment'],
-  });
+  const ek = ekCertificate(rsaEk, intermediate);
   const otherRoot = issue({ subject: 'Someone else', key: ecKey(), ca: {} });
-  const foreignEk = issue({
-    subject: 'EK',
-    key: rsaEk,
-    issuer: otherRoot,
-    notCa: true,
-    keyUsage: ['keyEncipherment'],
-  });
+  const foreignEk = ekCertificate(rsaEk, otherRoot);
   pki = { root, intermediate, ekKey: rsaEk, ek, foreignEk };
 });
 
@@ -301,5 +306,41 @@ describe('POST /api/v1/tpm/activations and /complete', () => {
     });
     expect(garbage.statusCode).toBe(400);
     expect(garbage.json().code).toBe('ATTESTATION_MALFORMED');
+  });
+
+  it('refuses an EK certificate that breaks the TCG EK profile (no TPM SAN)', async () => {
+    const h = await harness();
+    const ak = akPublicArea(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
+    const bare = ekCertificate(rsaEk, pki.intermediate, false);
+    const res = await start(h, { ...validBody(ak), ekCertificate: b64(bare.der) });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().code).toBe('TPM_CERT_PROFILE');
+  });
+
+  it('enrolls a TPM2_Certify CSR signed by the bound AK; an unbound AK is TPM_AK_NOT_BOUND', async () => {
+    const h = await harness();
+    const akKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const ak = encodeTpmtPublic(publicAreaFromKey(akKey, { attributes: TPM_AK_ATTRIBUTES }));
+    const json = (await start(h, validBody(ak))).json();
+    const bound = (await complete(h, json.id, activate(json))).json();
+
+    const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const c1 = await getChallenge(h.app, h.code);
+    const refused = await submit(h.app, h.code, {
+      challengeId: c1.id,
+      csr: encodePem('CERTIFICATE REQUEST', tpmEvidence({ akKey: stranger, extraData: c1.nonce }).csrDer),
+    });
+    expect(refused.statusCode, refused.body).toBe(422);
+    expect(refused.json().code).toBe('TPM_AK_NOT_BOUND');
+
+    const c2 = await getChallenge(h.app, h.code);
+    const res = await submit(h.app, h.code, {
+      challengeId: c2.id,
+      csr: encodePem('CERTIFICATE REQUEST', tpmEvidence({ akKey, extraData: c2.nonce }).csrDer),
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const verdict = res.json().verdict;
+    expect(verdict.format).toBe('tpm');
+    expect(JSON.stringify(verdict.path)).toContain(`binding ${bound.akId}`);
   });
 });
