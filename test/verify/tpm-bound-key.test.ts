@@ -6,8 +6,10 @@
 import { createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/core/bytes.js';
+import { encodePem } from '../../src/core/pem.js';
 import { TPM_APP_KEY_ATTRIBUTES, tpmaObject } from '../../src/formats/tpm/encode.js';
 import { policyFromOptions } from '../../src/policy/index.js';
+import { parsePolicy } from '../../src/policy/load.js';
 import { createVerifier } from '../../src/verify/verifier.js';
 import { boundKey, NONCE, NOW, tpmEvidence, tpmPki } from '../formats/tpm/helpers.js';
 
@@ -77,5 +79,30 @@ describe('verifier: TPM evidence', () => {
     });
     const ev = tpmEvidence({ akKey: pki.akKey, certificates: [pki.akCert.der] });
     expect(other.verify(ev.input, { nonce: NONCE, at: NOW }).code).toBe('TRUST_NO_ANCHORS');
+  });
+
+  it('accepts a PEM CSR through verifyBytes under a policy file with a tpm-scoped anchor', () => {
+    const files: Record<string, string> = { '/p/tpm-ca.pem': encodePem('CERTIFICATE', pki.ca.der) };
+    const yaml = [
+      'version: 1',
+      'trust:',
+      '  - { id: tpm-maker, certificates: [tpm-ca.pem], formats: [tpm] }',
+      'require: { freshness: nonce, nonExportable: true, generatedOnDevice: true }',
+      '',
+    ].join('\n');
+    const filePolicy = parsePolicy(yaml, {
+      source: 'tpm.yaml',
+      baseDir: '/p',
+      readFile: (path) => {
+        const text = files[path];
+        if (text === undefined) throw Object.assign(new Error(`no ${path}`), { code: 'ENOENT' });
+        return new TextEncoder().encode(text);
+      },
+    });
+    const ev = tpmEvidence({ akKey: pki.akKey, certificates: [pki.akCert.der] });
+    const pem = new TextEncoder().encode(encodePem('CERTIFICATE REQUEST', ev.csrDer));
+    const v = createVerifier({ policy: filePolicy }).verifyBytes(pem, { nonce: NONCE, at: NOW });
+    expect(v.code).toBe('ACCEPTED');
+    expect(v.path.at(-1)?.anchor).toBe('tpm-maker');
   });
 });
