@@ -115,8 +115,14 @@ export interface PathQuirk {
   readonly relax: PathRelaxation;
   /** Certificates from the leaf: 0 = leaf, 1 = its issuer, ... Any position when absent. */
   readonly position?: number;
-  /** Only when the path ends at one of these anchors. Any anchor when absent. */
+  /** Only when the path ends at one of these anchors (by trust entry id). Any anchor when absent. */
   readonly anchorIds?: readonly string[];
+  /**
+   * Only when the path ends at an anchor whose key (hex SPKI SHA-256) is one of these: the
+   * scope to use for vendor quirks, since ids are names an operator chooses and keys are not.
+   * Both scopes apply when both are given.
+   */
+  readonly anchorSpkiSha256?: readonly string[];
 }
 
 /**
@@ -558,7 +564,8 @@ class PathSearch {
           (q) =>
             q.relax === v.relax &&
             (q.position === undefined || q.position === v.position) &&
-            (q.anchorIds === undefined || q.anchorIds.includes(anchor.id)),
+            (q.anchorIds === undefined || q.anchorIds.includes(anchor.id)) &&
+            (q.anchorSpkiSha256 === undefined || q.anchorSpkiSha256.includes(anchor.spkiSha256)),
         );
         if (!q) return reject(v);
         const position = v.position + 1;

@@ -32,6 +32,7 @@ import { type Certificate, decodeExtension, nameAttribute } from '../../pki/cert
 import { verifyCsrSignature } from '../../pki/csr.js';
 import { describeKey } from '../../pki/keys.js';
 import type { PathQuirk } from '../../pki/path.js';
+import { catalogEntry } from '../../trust/catalog/lookup.js';
 import type { AttestationFormat, Claims, EvidenceInput, FormatContext, FormatResult } from '../types.js';
 import {
   decodeFirmware,
@@ -56,9 +57,8 @@ export const YUBIKEY_PIV_FORMAT_ID = 'yubikey-piv' as const;
 export const YUBIKEY_PIV_STATEMENT_TYPE: string = OID.yubikeyPivStatementType;
 
 /**
- * Anchor ids under which the Yubico path quirks apply: the anchor catalogue's ids
- * (src/trust/catalog/entries.ts). A policy that trusts the Yubico roots must give them these
- * ids (docs/yubikey.md); under any other anchor the quirks never apply.
+ * The anchor catalogue's ids for the Yubico roots (src/trust/catalog/entries.ts): what
+ * `catalog:` trust entries are called. Display and docs only: the quirks below are scoped by key.
  */
 export const YUBICO_ANCHOR_IDS = {
   /** Yubico PIV Root CA Serial 263751. */
@@ -69,23 +69,31 @@ export const YUBICO_ANCHOR_IDS = {
   attestationRoot1: 'yubico-attestation-root-1',
 } as const;
 
+/** The SPKI SHA-256 of a catalogued Yubico root: quirks are scoped to keys, never to names or ids. */
+function yubicoRootKey(id: string): string {
+  const entry = catalogEntry(id);
+  if (!entry) throw new Error(`anchor catalogue has no entry ${id}`); // a build defect, not input
+  return entry.spkiSha256;
+}
+
 /**
  * The named deviations real YubiKey chains need (standards.md §1.2, §1.3): YubiKey 4 F9
  * certificates without basicConstraints (position 1), and the U2F root's pathLenConstraint 0
- * above the F9 intermediate (the constraint sits on the root, position 2).
+ * above the F9 intermediate (the constraint sits on the root, position 2). Each applies only
+ * when the path ends at the Yubico root key that needs it, whatever the operator named it.
  */
 export const YUBIKEY_PATH_QUIRKS: readonly PathQuirk[] = [
   {
     id: 'yubikey-f9-no-basic-constraints',
     relax: 'ca-flag-missing',
     position: 1,
-    anchorIds: [YUBICO_ANCHOR_IDS.pivRoot, YUBICO_ANCHOR_IDS.u2fRoot],
+    anchorSpkiSha256: [yubicoRootKey(YUBICO_ANCHOR_IDS.pivRoot), yubicoRootKey(YUBICO_ANCHOR_IDS.u2fRoot)],
   },
   {
     id: 'yubikey-u2f-root-path-length',
     relax: 'path-length',
     position: 2,
-    anchorIds: [YUBICO_ANCHOR_IDS.u2fRoot],
+    anchorSpkiSha256: [yubicoRootKey(YUBICO_ANCHOR_IDS.u2fRoot)],
   },
 ];
 

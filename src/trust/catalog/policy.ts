@@ -42,8 +42,8 @@ export function readCatalogAnchor(
 }
 
 /**
- * Warning lines for trust entries that hold a catalogued key: under another id than the
- * catalogue's, with formats wider than the catalogue's, or a key the catalogue says never to trust.
+ * Warning lines for trust entries that hold a catalogued key with formats wider than the
+ * catalogue's, or a key the catalogue says never to trust.
  */
 export function catalogWarnings(
   anchors: readonly TrustAnchor[],
@@ -61,11 +61,6 @@ export function catalogWarnings(
         `trust entry "${anchor.id}" holds ${entry.name} (${entry.id}), which the catalogue says never to trust`,
       );
       continue;
-    }
-    if (entry !== undefined && entry.id !== anchor.id) {
-      out.push(
-        `trust entry "${anchor.id}" is the catalogue's "${entry.id}" under another id: quirks scoped to "${entry.id}" will not apply`,
-      );
     }
     const wider = formatsBeyondCatalog(anchor.spkiSha256, anchor.formats, catalog);
     if (wider !== null) {

@@ -12,6 +12,7 @@ import { provenanceFormat } from '../../../src/formats/provenance/index.js';
 import type { EvidenceInput } from '../../../src/formats/types.js';
 import {
   YUBICO_ANCHOR_IDS,
+  YUBIKEY_PATH_QUIRKS,
   YUBIKEY_PIV_STATEMENT_TYPE,
   yubikeyPivFormat,
 } from '../../../src/formats/yubikey-piv/index.js';
@@ -215,37 +216,56 @@ describe('yubikey-piv in a CSR', () => {
   });
 });
 
-describe('yubikey-piv quirks are scoped to the Yubico anchor ids', () => {
+describe('yubikey-piv quirks are scoped to the Yubico root keys, not to ids', () => {
   // YubiKey 4 shape: F9 without basicConstraints under a PIV root.
   const yk4 = yubiPki({ f9Ca: false });
+  /** The format as it would be if `root` were Yubico's key: the quirks keep their scope, re-keyed. */
+  const rekeyed = (keys: { piv?: string; u2f?: string }) => ({
+    ...yubikeyPivFormat,
+    pathOptions: {
+      ...yubikeyPivFormat.pathOptions,
+      quirks: YUBIKEY_PATH_QUIRKS.map((q) => ({
+        ...q,
+        anchorSpkiSha256:
+          q.id === 'yubikey-f9-no-basic-constraints'
+            ? [keys.piv ?? 'none', keys.u2f ?? 'none']
+            : [keys.u2f ?? 'none'],
+      })),
+    },
+  });
 
-  it('accepts an F9 without basicConstraints under the Yubico PIV root id, reporting the quirk', () => {
-    const v = createVerifier({ policy: policyFor(yk4.root, YUBICO_ANCHOR_IDS.pivRoot) });
+  it('accepts an F9 without basicConstraints under the Yubico PIV root key, reporting the quirk', () => {
+    const v = createVerifier({
+      policy: policyFor(yk4.root, 'any-name-the-operator-likes'),
+      formats: [rekeyed({ piv: yk4.root.cert.spkiSha256 })],
+    });
     const verdict = v.verify(bundle(yk4.slot, yk4.f9), { at: AT });
     expect(verdict.code).toBe('ACCEPTED');
     expect(verdict.format).toBe('yubikey-piv');
     expect(verdict.quirks.map((q) => [q.id, q.position])).toEqual([['yubikey-f9-no-basic-constraints', 2]]);
   });
 
-  it('REJECTS the same F9-style intermediate under a non-Yubico anchor', () => {
-    const v = createVerifier({ policy: policyFor(yk4.root, 'acme-root') });
-    const verdict = v.verify(bundle(yk4.slot, yk4.f9), { at: AT });
-    expect(verdict.accepted).toBe(false);
-    expect(verdict.code).toBe('PATH_NOT_CA');
+  it('REJECTS the same F9-style intermediate under another key, even one named like a Yubico root', () => {
+    for (const id of ['acme-root', YUBICO_ANCHOR_IDS.pivRoot]) {
+      const v = createVerifier({ policy: policyFor(yk4.root, id) });
+      const verdict = v.verify(bundle(yk4.slot, yk4.f9), { at: AT });
+      expect(verdict.accepted).toBe(false);
+      expect(verdict.code).toBe('PATH_NOT_CA');
+    }
   });
 
-  it('accepts pathLen 0 on the root only under the U2F root id', () => {
+  it('accepts pathLen 0 on the root only under the U2F root key', () => {
     const u2f = yubiPki({ f9Ca: true, rootPathLen: 0 });
-    const ok = createVerifier({ policy: policyFor(u2f.root, YUBICO_ANCHOR_IDS.u2fRoot) }).verify(
-      bundle(u2f.slot, u2f.f9),
-      { at: AT },
-    );
+    const ok = createVerifier({
+      policy: policyFor(u2f.root, 'u2f'),
+      formats: [rekeyed({ u2f: u2f.root.cert.spkiSha256 })],
+    }).verify(bundle(u2f.slot, u2f.f9), { at: AT });
     expect(ok.code).toBe('ACCEPTED');
     expect(ok.quirks.map((q) => q.id)).toEqual(['yubikey-u2f-root-path-length']);
-    const no = createVerifier({ policy: policyFor(u2f.root, YUBICO_ANCHOR_IDS.pivRoot) }).verify(
-      bundle(u2f.slot, u2f.f9),
-      { at: AT },
-    );
+    const no = createVerifier({
+      policy: policyFor(u2f.root, 'piv'),
+      formats: [rekeyed({ piv: u2f.root.cert.spkiSha256 })],
+    }).verify(bundle(u2f.slot, u2f.f9), { at: AT });
     expect(no.code).toBe('PATH_LENGTH_EXCEEDED');
   });
 });
