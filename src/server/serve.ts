@@ -34,6 +34,7 @@ import { redactDatabaseUrl } from '../store/postgres.js';
 import { openStore } from '../store/store.js';
 import { ALL_SCOPES, type Store } from '../store/types.js';
 import { type FileAccess, nodeFileAccess } from '../token/software/file-access.js';
+import { trustDirForDataDir } from '../trust/catalog/store.js';
 import { TokenListKeeper } from '../trust/lists/keeper.js';
 import { importListStateFile, storeListStatePersistence } from '../trust/lists/store-persistence.js';
 import { isListProblem } from '../trust/lists/types.js';
@@ -196,7 +197,9 @@ export async function startService(options: ServeOptions): Promise<RunningServic
       fetch: options.fetch ?? ((url, init) => fetch(url, init)),
       clock: options.clock,
     });
-    const firstPolicy = policySource === null ? null : loadPolicyFile(policySource);
+    // `catalog:` trust entries name anchors installed with `provenance trust add --dir <data>/trust`.
+    const trustDir = trustDirForDataDir(dirFromCwd);
+    const firstPolicy = policySource === null ? null : loadPolicyFile(policySource, { trustDir });
     await tokenLists.refresh(firstPolicy?.lists ?? []);
     const policies = new PolicyHolder({
       clock: options.clock,
@@ -252,7 +255,7 @@ export async function startService(options: ServeOptions): Promise<RunningServic
       closed,
       async reloadPolicy() {
         const path = await choosePolicy(config, demo, files);
-        const policy = path === null ? null : loadPolicyFile(path);
+        const policy = path === null ? null : loadPolicyFile(path, { trustDir });
         await tokenLists.refresh(policy?.lists ?? []);
         policies.set(policy);
         void prefetchStatusLists(revocation, policy);

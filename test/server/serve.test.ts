@@ -8,8 +8,9 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { der } from '../../src/core/der-writer.js';
 import { OID } from '../../src/core/oids.js';
-import { encodePem } from '../../src/core/pem.js';
+import { decodePem, encodePem } from '../../src/core/pem.js';
 import { buildCertificate } from '../../src/pki/builder.js';
+import { parseCertificate } from '../../src/pki/certificate.js';
 import { encodeName } from '../../src/pki/name.js';
 import {
   ADMIN_TOKEN_FILE,
@@ -17,6 +18,7 @@ import {
   type ServeOptions,
   startService,
 } from '../../src/server/serve.js';
+import { nodeTrustFolderFs, TrustFolder } from '../../src/trust/catalog/store.js';
 import { runCli } from '../helpers/cli.js';
 import { newKey } from '../verify/fixtures.js';
 
@@ -255,6 +257,32 @@ describe('listening', () => {
     writeFileSync(join(cwd, 'data/policy.yaml'), 'version: 1\ntrust: [\n');
     await expect(service.reloadPolicy()).rejects.toMatchObject({ code: 'POLICY_INVALID' });
     expect(service.policies.get()?.policy.digest).toBe(reloaded?.digest);
+  });
+});
+
+describe('provenance serve: anchors installed in the data directory', () => {
+  it('resolves catalog: trust entries from <data>/trust (provenance trust add --dir data/trust)', async () => {
+    const cwd = tempDir();
+    const { service } = await start(cwd, { demo: true });
+    const root = parseCertificate(
+      decodePem(readFileSync(join(cwd, 'data/demo/maker/maker-root/cert.pem'), 'latin1'))[0]!.der,
+    );
+    new TrustFolder(join(cwd, 'data/trust'), nodeTrustFolderFs).add(root, {
+      id: 'demo-maker-root',
+      formats: ['provenance'],
+      now: Date.now(),
+    });
+    writeFileSync(
+      join(cwd, 'data/policy.yaml'),
+      'version: 1\ntrust:\n  - id: demo\n    catalog: demo-maker-root\n',
+    );
+    const policy = await service.reloadPolicy();
+    expect(policy?.anchors.map((a) => [a.id, a.spkiSha256])).toEqual([['demo', root.spkiSha256]]);
+    writeFileSync(
+      join(cwd, 'data/policy.yaml'),
+      'version: 1\ntrust:\n  - id: x\n    catalog: not-installed\n',
+    );
+    await expect(service.reloadPolicy()).rejects.toMatchObject({ code: 'TRUST_NOT_INSTALLED' });
   });
 });
 
