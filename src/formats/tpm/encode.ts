@@ -15,7 +15,6 @@ import { concat } from '../../core/der-writer.js';
 import { fail } from '../../core/errors.js';
 import {
   TPM_ALG,
-  TPM_CURVES,
   TPM_ECC_CURVE,
   TPM_GENERATED_VALUE,
   TPM_HASHES,
@@ -291,6 +290,3 @@ export function signTpmsAttest(
   const signature = new Uint8Array(sign(hash, message, { key, ...padding }));
   return encodeTpmtSignature({ sigAlg, hashAlg, signature });
 }
-
-/** The curve table re-exported for encoders that need coordinate sizes. */
-export { TPM_CURVES };

@@ -289,3 +289,10 @@ export function createTpmFormat(options: TpmFormatOptions = {}): AttestationForm
 
 /** The `tpm` format with the default algorithm policy. */
 export const tpmFormat: AttestationFormat = createTpmFormat();
+
+// The TPM toolkit, for credential activation, WebAuthn `tpm` and TPM-backed tokens.
+export type { BoundKey } from '../types.js';
+export * from './certificates.js';
+export * from './encode.js';
+export * from './statement.js';
+export * from './structures.js';
