@@ -343,6 +343,14 @@ function formatFindings(result: FormatResult, expectations: Expectations): Findi
       message: 'the evidence carries no nonce and none was expected',
     });
   }
+  if (result.boundSigner) {
+    out.push({
+      check: 'format.bound-key',
+      ok: true,
+      message: `the attestation key is vouched for by ${result.boundSigner.via} (binding ${result.boundSigner.bindingId}), not by a certificate`,
+      detail: { bindingId: result.boundSigner.bindingId, spkiSha256: sha256Hex(result.boundSigner.spki) },
+    });
+  }
   if (result.csrVerified) {
     out.push({ check: 'csr.key', ok: true, message: 'the CSR key is the attested key' });
     out.push({

@@ -54,6 +54,10 @@ describe('verifier: TPM evidence', () => {
     expect(v.path[1]!.certificateSha256).toBeUndefined();
     expect(v.path[2]!.spkiSha256).toBe(pki.ekCert.cert.spkiSha256);
     expect(v.path[3]!.anchor).toBe('trust-1');
+    expect(v.findings.find((f) => f.check === 'format.bound-key')?.detail).toEqual({
+      bindingId: 'enr-42',
+      spkiSha256: akSpkiSha256,
+    });
   });
 
   it('rejects without an AK certificate or a binding (fail closed)', () => {
