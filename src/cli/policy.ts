@@ -2,9 +2,11 @@
  * `provenance policy check FILE [--json]`: validate a policy and summarise what it trusts,
  * allows, requires and denies, with its digest. Exit 0 when valid; 2 when invalid, with one
  * line on stderr: `error: POLICY_INVALID: <file>:<line>:<col>: <message>`.
+ * `provenance policy template [NAME]`: print a starting policy for a token family.
  */
 import type { Command } from 'commander';
-import { isProvenanceError } from '../core/errors.js';
+import { fail, isProvenanceError } from '../core/errors.js';
+import { YUBIKEY_POLICY_TEMPLATE } from '../formats/yubikey-piv/policy-template.js';
 import { describePolicy, loadPolicyFile, policySummary } from '../policy/index.js';
 import { catalogWarnings } from '../trust/catalog/policy.js';
 import { type CliContext, warn } from './context.js';
@@ -15,8 +17,35 @@ import { type CliContext, warn } from './context.js';
  * @example
  * registerPolicy(program, ctx);   // provenance policy check policy.yaml
  */
+/** Starting policies by name: what `policy template NAME` prints (each documented in its format's doc). */
+export const POLICY_TEMPLATES: Readonly<Record<string, { readonly about: string; readonly text: string }>> = {
+  'yubikey-piv': {
+    about: 'YubiKey PIV attestation: the three Yubico roots, ROCA firmware and keys denied (docs/yubikey.md)',
+    text: YUBIKEY_POLICY_TEMPLATE,
+  },
+};
+
 export function registerPolicy(program: Command, ctx: CliContext): void {
   const group = program.command('policy').description('work with policy files (see docs/policy.md)');
+  group
+    .command('template')
+    .description('print a starting policy for a token family (list them without NAME)')
+    .argument('[name]', `template name: ${Object.keys(POLICY_TEMPLATES).join(', ')}`)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  provenance policy template\n  provenance policy template yubikey-piv > policy.yaml\n',
+    )
+    .action((name: string | undefined) => {
+      if (name === undefined) {
+        for (const [id, t] of Object.entries(POLICY_TEMPLATES)) ctx.out(`${id.padEnd(14)} ${t.about}\n`);
+        return;
+      }
+      const template = POLICY_TEMPLATES[name];
+      if (!template) {
+        fail('USAGE', `no policy template "${name}" (known: ${Object.keys(POLICY_TEMPLATES).join(', ')})`);
+      }
+      ctx.out(template.text);
+    });
   group
     .command('check')
     .description('validate a policy file and summarise its anchors, allow rules, requirements and deny rules')

@@ -91,3 +91,27 @@ describe('provenance policy check', () => {
     expect(err).toMatch(/^error: IO_ERROR: cannot read policy .*absent\.yaml: ENOENT\n$/);
   });
 });
+
+describe('provenance policy template', () => {
+  it('lists the templates, and prints one that `policy check` parses once its roots are beside it', async () => {
+    const list = await run('policy', 'template');
+    expect(list.code).toBe(0);
+    expect(list.out).toContain('yubikey-piv');
+    const { code, out } = await run('policy', 'template', 'yubikey-piv');
+    expect(code).toBe(0);
+    expect(out).toContain('formats: [yubikey-piv]');
+    expect(out).toContain('firmware: [">=4.2.6 <4.3.5"');
+    // The roots it names must exist for the policy to load: without them it fails closed.
+    const file = dir.write('yk-policy.yaml', out);
+    const missing = await run('policy', 'check', file);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/POLICY_INVALID|IO_ERROR/);
+  });
+
+  it('an unknown template name is a usage error naming the known ones', async () => {
+    const { code, err } = await run('policy', 'template', 'nope');
+    expect(code).toBe(2);
+    expect(err).toContain('USAGE');
+    expect(err).toContain('yubikey-piv');
+  });
+});
