@@ -5,12 +5,10 @@
  * TPM returns that secret (TPM 2.0 Part 1 §24; standards.md §2.6, §2.9).
  *
  * Needs swtpm and tpm2-tools: skipped with the reason locally, a failure in CI.
- * The swtpm start/stop helper is private here until test/helpers/swtpm.ts exists.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -20,42 +18,10 @@ import {
   TPMA_OBJECT,
   tpmObjectName,
 } from '../../../src/formats/tpm/credential.js';
+import { needSwtpm, type Swtpm, startSwtpm } from '../../helpers/swtpm.js';
 import { needTool } from '../../helpers/tools.js';
 
-interface SoftTpm {
-  readonly dir: string;
-  readonly tcti: string;
-  stop(): Promise<void>;
-}
-
-async function startSwtpm(): Promise<SoftTpm> {
-  const dir = mkdtempSync(join(tmpdir(), 'provenance-swtpm-'));
-  const sock = join(dir, 'sock');
-  const child: ChildProcess = spawn(
-    'swtpm',
-    ['socket', '--tpm2', '--tpmstate', `dir=${dir}`, '--server', `type=unixio,path=${sock}`].concat([
-      '--ctrl',
-      `type=unixio,path=${sock}.ctrl`,
-      '--flags',
-      'not-need-init,startup-clear',
-    ]),
-    { stdio: 'ignore' },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  for (let i = 0; i < 100 && !(existsSync(sock) && existsSync(`${sock}.ctrl`)); i++)
-    await new Promise((r) => setTimeout(r, 50));
-  return {
-    dir,
-    tcti: `swtpm:path=${sock}`,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function tool(tpm: SoftTpm, args: string[]): void {
+function tool(tpm: Swtpm, args: string[]): void {
   const [cmd, ...rest] = args;
   const run = spawnSync(cmd ?? '', rest, {
     cwd: tpm.dir,
@@ -72,7 +38,7 @@ function tool(tpm: SoftTpm, args: string[]): void {
 describe('MakeCredential against a software TPM (swtpm + tpm2-tools)', () => {
   for (const ekAlg of ['rsa', 'ecc'] as const) {
     it(`tpm2_activatecredential returns the secret wrapped in TypeScript for a ${ekAlg.toUpperCase()} EK`, async (ctx) => {
-      needTool(ctx, 'swtpm', ['--version']);
+      needSwtpm(ctx);
       needTool(ctx, 'tpm2_activatecredential', ['-v']);
       const tpm = await startSwtpm();
       try {
