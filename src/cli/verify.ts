@@ -7,7 +7,14 @@ import type { Command } from 'commander';
 import { fail } from '../core/errors.js';
 import { parseCertificateBundle } from '../pki/bundle.js';
 import type { Certificate } from '../pki/certificate.js';
-import { type AllowOption, loadPolicyFile, type Policy, policyFromOptions } from '../policy/index.js';
+import {
+  type AllowOption,
+  loadPolicyFile,
+  type Policy,
+  policyFromOptions,
+  type TrustOption,
+} from '../policy/index.js';
+import { lookupCatalog } from '../trust/catalog/lookup.js';
 import { loadTokenLists } from '../trust/lists/loader.js';
 import { decodeEvidence } from '../verify/input.js';
 import { createVerifier } from '../verify/verifier.js';
@@ -19,6 +26,7 @@ interface VerifyOptions {
   policy?: string;
   trust: string[];
   allow: string[];
+  format?: string;
   nonce?: string;
   at?: string;
   json?: boolean;
@@ -38,6 +46,10 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       'allow-listed entry: certificate or SPKI SHA-256 (repeatable)',
       collect,
       [],
+    )
+    .option(
+      '--format <ids>',
+      "formats the --trust anchors may vouch for, comma-separated (default: the anchor catalogue's formats for a recognised root, else provenance)",
     )
     .option('--nonce <hex>', 'the challenge the evidence must carry')
     .option('--at <iso-time>', 'verify at this time instead of now (for recorded evidence)')
@@ -77,8 +89,8 @@ export function registerVerify(program: Command, ctx: CliContext): void {
 
 function buildPolicy(options: VerifyOptions): Policy {
   if (options.policy !== undefined) {
-    if (options.trust.length > 0 || options.allow.length > 0)
-      fail('USAGE', 'use either --policy or --trust/--allow, not both');
+    if (options.trust.length > 0 || options.allow.length > 0 || options.format !== undefined)
+      fail('USAGE', 'use either --policy or --trust/--allow/--format, not both');
     return loadPolicyFile(options.policy);
   }
   if (options.trust.length === 0) {
@@ -87,9 +99,29 @@ function buildPolicy(options: VerifyOptions): Policy {
       'no trust anchors: give --policy FILE or at least one --trust PEM (Provenance never verifies without anchors)',
     );
   }
-  const trust: Certificate[] = options.trust.flatMap((f) =>
+  const certificates: Certificate[] = options.trust.flatMap((f) =>
     parseCertificateBundle(readInputFile(f, 'trust anchor')),
   );
+  const formats =
+    options.format === undefined
+      ? undefined
+      : options.format
+          .split(',')
+          .map((f) => f.trim())
+          .filter((f) => f !== '');
+  // A root the anchor catalogue recognises by key vouches for the catalogue's formats under the
+  // catalogue's id (docs/trust-catalog.md); a never-trust key is refused as `trust add` does.
+  const trust: TrustOption[] = certificates.map((certificate) => {
+    if (formats !== undefined) return { certificate, formats };
+    const match = lookupCatalog(certificate);
+    if (match === null) return { certificate };
+    if (match.entry.trust === 'never') {
+      fail('CATALOG_NEVER_TRUST', `${match.entry.name} (${match.entry.id}) must never be trusted`, {
+        id: match.entry.id,
+      });
+    }
+    return { certificate, id: match.entry.id, formats: match.entry.formats };
+  });
   const allow: AllowOption[] = options.allow.map((a) => {
     if (/^sha256:/i.test(a)) return { spkiSha256: a };
     const certs = parseCertificateBundle(readInputFile(a, 'allow entry'));

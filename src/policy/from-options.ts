@@ -41,8 +41,11 @@ export type DenyEntryOption = ({ readonly certificate: Certificate } | { readonl
 
 /** Everything `policyFromOptions` takes; only `trust` is required. */
 export interface PolicyOptions {
-  /** Anchor certificates. Ids are `trust-1`, `trust-2`, … */
-  readonly trust: readonly Certificate[];
+  /**
+   * Anchor certificates. Ids are `trust-1`, `trust-2`, … unless an entry names its own id and
+   * formats (e.g. from the anchor catalogue).
+   */
+  readonly trust: readonly (Certificate | TrustOption)[];
   /** Formats the anchors may vouch for. Default `['provenance']`, as in policy files. */
   readonly formats?: readonly string[] | 'any';
   /** Allow rules (`allow-1`, … unless given an id). None: any path to an anchor is allowed. */
@@ -58,7 +61,23 @@ export interface PolicyOptions {
   readonly source?: string;
 }
 
+/** One anchor with its own id and formats (the catalogue's, for a recognised root). */
+export interface TrustOption {
+  readonly certificate: Certificate;
+  readonly id?: string;
+  readonly formats?: readonly string[] | 'any';
+}
+
 const SPKI_HASH = /^(sha256:)?[0-9a-fA-F]{64}$/;
+
+function checkFormats(formats: readonly string[] | 'any'): void {
+  if (formats === 'any') return;
+  for (const f of formats) {
+    if (!(POLICY_FORMATS as readonly string[]).includes(f)) {
+      fail('USAGE', `formats: unknown format "${f}" (known: ${POLICY_FORMATS.join(', ')})`);
+    }
+  }
+}
 
 /**
  * Build a policy from options. Throws USAGE naming the option for invalid values.
@@ -68,19 +87,17 @@ const SPKI_HASH = /^(sha256:)?[0-9a-fA-F]{64}$/;
  */
 export function policyFromOptions(options: PolicyOptions): Policy {
   const formats = options.formats ?? ['provenance'];
-  if (formats !== 'any') {
-    for (const f of formats) {
-      if (!(POLICY_FORMATS as readonly string[]).includes(f)) {
-        fail('USAGE', `formats: unknown format "${f}" (known: ${POLICY_FORMATS.join(', ')})`);
-      }
-    }
-  }
+  checkFormats(formats);
   const anchors: TrustAnchor[] = [];
   const seen = new Set<string>();
-  options.trust.forEach((cert, i) => {
+  options.trust.forEach((t, i) => {
+    const option: TrustOption = 'certificate' in t ? t : { certificate: t };
+    const cert = option.certificate;
     if (seen.has(cert.spkiSha256)) return;
     seen.add(cert.spkiSha256);
-    anchors.push(anchorFromCertificate(cert, { id: `trust-${i + 1}`, formats }));
+    const own = option.formats ?? formats;
+    checkFormats(own);
+    anchors.push(anchorFromCertificate(cert, { id: option.id ?? `trust-${i + 1}`, formats: own }));
   });
 
   const ids = new Set<string>();

@@ -279,5 +279,32 @@ describe.skipIf(!available)('YubiKey PIV vectors through createVerifier', () => 
       expect(verdict.format).toBe('yubikey-piv');
       expect(verdict.claims.serial).toBe('15732500');
     });
+
+    it('--trust with a root the catalogue recognises needs no policy: catalogue id and formats', async () => {
+      const bundle = join(dir, 'bundle2.pem');
+      writeFileSync(
+        bundle,
+        pemText('piv-go', 'yk-a_2016-piv-root_9a-slot-attestation.pem') +
+          pemText('piv-go', 'yk-a_2016-piv-root_f9-intermediate.pem'),
+      );
+      const at = ['--at', new Date(AT).toISOString(), '--json'];
+      const run = await runCli(['verify', bundle, '--trust', ROOT_FILES[YUBICO_ANCHOR_IDS.pivRoot], ...at]);
+      expect(run.code, run.err).toBe(0);
+      const verdict = JSON.parse(run.out);
+      expect(verdict.format).toBe('yubikey-piv');
+      expect(verdict.path.at(-1).anchor).toBe(YUBICO_ANCHOR_IDS.pivRoot);
+      // --format narrows the anchor to another format: fail closed.
+      const narrowed = await runCli([
+        'verify',
+        bundle,
+        '--trust',
+        ROOT_FILES[YUBICO_ANCHOR_IDS.pivRoot],
+        '--format',
+        'provenance',
+        ...at,
+      ]);
+      expect(narrowed.code).toBe(1);
+      expect(JSON.parse(narrowed.out).code).toBe('TRUST_NO_ANCHORS');
+    });
   });
 });
