@@ -5,7 +5,7 @@
  * on free loopback TCP ports with not-need-init,startup-clear (standards §2.9).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,7 +63,8 @@ export async function startSwtpm(options: { ecc?: boolean } = {}): Promise<Swtpm
     TMPDIR: dir,
     SWTPM_ROOTCA_PASSWORD: '',
   };
-  spawnSync('mkdir', ['-p', state, ca]);
+  mkdirSync(state);
+  mkdirSync(ca);
   writeFileSync(
     join(dir, 'swtpm_setup.conf'),
     `create_certs_tool = swtpm_localca\ncreate_certs_tool_config = ${join(dir, 'swtpm-localca.conf')}\ncreate_certs_tool_options = ${join(dir, 'swtpm-localca.options')}\nactive_pcr_banks = sha256\n`,
@@ -127,6 +128,9 @@ export async function startSwtpm(options: { ecc?: boolean } = {}): Promise<Swtpm
     throw new Error('swtpm did not start listening');
   }
   const running = child;
+  // Should the test process die before afterAll runs, the swtpm group dies with it.
+  const onExit = () => killGroup(running);
+  process.once('exit', onExit);
   let stopped = false;
   return {
     tcti: `swtpm:host=127.0.0.1,port=${port}`,
@@ -136,6 +140,7 @@ export async function startSwtpm(options: { ecc?: boolean } = {}): Promise<Swtpm
     async stop() {
       if (stopped) return;
       stopped = true;
+      process.removeListener('exit', onExit);
       await new Promise<void>((resolve) => {
         if (running.exitCode !== null || running.signalCode !== null) return resolve();
         running.once('exit', () => resolve());
