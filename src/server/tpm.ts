@@ -30,14 +30,10 @@ import {
   type EkProtector,
   makeCredential,
   protectorFromPublicArea,
-  publicAreaKey,
   readTpmPublicArea,
-  TPM_ALG_ECC,
-  TPM_ALG_RSA,
-  TPMA_OBJECT,
-  type TpmPublicArea,
   tpmObjectName,
 } from '../formats/tpm/credential.js';
+import type { TpmtPublic } from '../formats/tpm/structures.js';
 import type { EvidenceInput } from '../formats/types.js';
 import { anchorsForFormat } from '../pki/anchor.js';
 import { type Certificate, parseCertificate } from '../pki/certificate.js';
@@ -129,27 +125,25 @@ function settingsOf(ctx: TpmActivationContext): TpmActivationSettings {
 
 /**
  * AK attribute policy (standards.md §2.6, §2.10): restricted, sign, fixedTPM, fixedParent,
- * sensitiveDataOrigin set; decrypt clear. ATTESTATION_INVALID naming what is wrong.
+ * sensitiveDataOrigin set; decrypt clear. TPM_AK_NOT_RESTRICTED naming what is wrong.
  */
-export function checkAkPublicArea(area: TpmPublicArea): void {
+export function checkAkPublicArea(area: TpmtPublic): void {
   const a = area.objectAttributes;
   const missing = (['restricted', 'sign', 'fixedTPM', 'fixedParent', 'sensitiveDataOrigin'] as const).filter(
-    (bit) => (a & TPMA_OBJECT[bit]) === 0,
+    (bit) => !a[bit],
   );
-  const forbidden = (a & TPMA_OBJECT.decrypt) !== 0 ? ['decrypt'] : [];
+  const forbidden = a.decrypt ? ['decrypt'] : [];
   if (missing.length > 0 || forbidden.length > 0)
     fail(
-      'ATTESTATION_INVALID',
+      'TPM_AK_NOT_RESTRICTED',
       `the AK is not a restricted signing key resident in the TPM (${[
         ...missing.map((m) => `${m} missing`),
         ...forbidden.map((f) => `${f} set`),
       ].join(', ')})`,
-      { reason: 'ak-attributes', missing, forbidden, objectAttributes: a },
+      { missing, forbidden, objectAttributes: a.raw },
     );
-  if (area.type !== TPM_ALG_RSA && area.type !== TPM_ALG_ECC)
-    fail('ALGORITHM_UNSUPPORTED', 'the AK must be an RSA or ECC key');
   // Key strength by the service's key policy (RSA ≥ 2048, NIST curves), on the key it carries.
-  checkKey(new Uint8Array(publicAreaKey(area).export({ format: 'der', type: 'spki' })));
+  checkKey(area.spki);
 }
 
 /**
@@ -200,8 +194,7 @@ export async function startActivation(
   let protector: EkProtector;
   if (request.ekPublic !== undefined) {
     const ekArea = readTpmPublicArea(request.ekPublic);
-    const areaSpki = publicAreaKey(ekArea).export({ format: 'der', type: 'spki' });
-    if (!Buffer.from(ekCert.spki).equals(areaSpki))
+    if (!Buffer.from(ekCert.spki).equals(ekArea.spki))
       fail('KEY_MISMATCH', 'the EK public area does not carry the EK certificate key', { reason: 'ek-key' });
     protector = protectorFromPublicArea(ekArea);
   } else {

@@ -230,7 +230,7 @@ describe('POST /api/v1/tpm/activations and /complete', () => {
     const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
     const unrestricted = await start(h, validBody(akPublicArea(key, 0x00040072)));
     expect(unrestricted.statusCode).toBe(422);
-    expect(unrestricted.json().code).toBe('ATTESTATION_INVALID');
+    expect(unrestricted.json().code).toBe('TPM_AK_NOT_RESTRICTED');
     expect(unrestricted.json().detail).toMatch(/restricted missing/);
     const decrypt = await start(h, validBody(akPublicArea(key, AK_ATTRIBUTES | 0x00020000)));
     expect(decrypt.statusCode).toBe(422);
@@ -305,7 +305,7 @@ describe('POST /api/v1/tpm/activations and /complete', () => {
       akPublic: b64(Uint8Array.from([0, 0x23, 0, 0x0b, 0, 5])),
     });
     expect(garbage.statusCode).toBe(400);
-    expect(garbage.json().code).toBe('ATTESTATION_MALFORMED');
+    expect(garbage.json().code).toBe('TPM_MALFORMED');
   });
 
   it('refuses an EK certificate that breaks the TCG EK profile (no TPM SAN)', async () => {

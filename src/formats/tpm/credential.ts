@@ -4,15 +4,12 @@
  * holding the EK private key, and only while an object with the given Name (the AK) is loaded,
  * can recover it with TPM2_ActivateCredential.
  *
- * The TPMT_PUBLIC reading here is the minimum credential activation needs (the EK's scheme,
- * symmetric definition and key; the AK's attributes and Name). It is strict: exact lengths and
- * no trailing bytes.
+ * Public areas are read with structures.ts (parseTpmtPublic: strict, bounded, with the SPKI).
  */
 import {
   createCipheriv,
   createDecipheriv,
   createECDH,
-  createHash,
   createHmac,
   createPublicKey,
   type KeyObject,
@@ -24,71 +21,24 @@ import {
 } from 'node:crypto';
 import { fail } from '../../core/errors.js';
 import { kdfa, kdfe, TPM_ALG_SHA256, TPM_ALG_SHA384, TPM_ALG_SHA512, tpmHash } from './kdf.js';
-
-/** TPM_ALG_RSA. */
-export const TPM_ALG_RSA = 0x0001;
-/** TPM_ALG_ECC. */
-export const TPM_ALG_ECC = 0x0023;
-/** TPM_ALG_AES. */
-export const TPM_ALG_AES = 0x0006;
-/** TPM_ALG_CFB. */
-export const TPM_ALG_CFB = 0x0043;
-/** TPM_ALG_NULL. */
-export const TPM_ALG_NULL = 0x0010;
-/** TPM_ALG_OAEP. */
-export const TPM_ALG_OAEP = 0x0017;
-/** TPM_ALG_RSAES. */
-export const TPM_ALG_RSAES = 0x0015;
-/** TPM_ALG_ECDAA (its scheme carries an extra count field). */
-const TPM_ALG_ECDAA = 0x001a;
-
-/** TPMA_OBJECT bits (Part 2 §8.3). */
-export const TPMA_OBJECT = {
-  fixedTPM: 0x00000002,
-  fixedParent: 0x00000010,
-  sensitiveDataOrigin: 0x00000020,
-  userWithAuth: 0x00000040,
-  adminWithPolicy: 0x00000080,
-  restricted: 0x00010000,
-  decrypt: 0x00020000,
-  sign: 0x00040000,
-} as const;
+import {
+  parseTpmtPublic,
+  TPM_ALG,
+  TPM_LIMITS,
+  type TpmtPublic,
+  tpmName,
+  unwrapTpm2bPublic,
+} from './structures.js';
 
 /** The 0xBADCC0DE header magic of tpm2-tools credential files (tpm2-tools lib/files.c). */
 export const TPM2_TOOLS_CREDENTIAL_MAGIC = 0xbadcc0de;
 
-/** Largest TPMT_PUBLIC accepted (the TPM's own MAX is far smaller; bounded work). */
-export const MAX_TPMT_PUBLIC = 4096;
-
-/** TPM_ECC_CURVE ids this module supports, with Node's curve name and field size. */
-const CURVES: ReadonlyMap<number, { node: string; jwk: string; size: number }> = new Map([
-  [0x0003, { node: 'prime256v1', jwk: 'P-256', size: 32 }],
-  [0x0004, { node: 'secp384r1', jwk: 'P-384', size: 48 }],
-  [0x0005, { node: 'secp521r1', jwk: 'P-521', size: 66 }],
+/** Node curve names of the TPM curves an EK may use here. */
+const CURVES: ReadonlyMap<string, { node: string; size: number }> = new Map([
+  ['P-256', { node: 'prime256v1', size: 32 }],
+  ['P-384', { node: 'secp384r1', size: 48 }],
+  ['P-521', { node: 'secp521r1', size: 66 }],
 ]);
-
-/** TPMT_SYM_DEF_OBJECT: alg NULL means none. */
-export interface TpmSymmetric {
-  readonly alg: number;
-  readonly keyBits: number;
-  readonly mode: number;
-}
-
-/** The parts of a TPMT_PUBLIC (Part 2 §12.2.4) credential activation uses. */
-export interface TpmPublicArea {
-  /** TPM_ALG_RSA or TPM_ALG_ECC. */
-  readonly type: number;
-  readonly nameAlg: number;
-  readonly objectAttributes: number;
-  readonly authPolicy: Uint8Array;
-  readonly symmetric: TpmSymmetric | null;
-  /** Scheme alg and its hash (TPM_ALG_NULL when none). */
-  readonly scheme: { readonly alg: number; readonly hashAlg: number };
-  readonly rsa?: { readonly keyBits: number; readonly exponent: number; readonly modulus: Uint8Array };
-  readonly ecc?: { readonly curve: number; readonly x: Uint8Array; readonly y: Uint8Array };
-  /** The exact TPMT_PUBLIC bytes (what the Name hashes). */
-  readonly bytes: Uint8Array;
-}
 
 class Reader {
   #off = 0;
@@ -98,7 +48,7 @@ class Reader {
   ) {}
   #need(n: number): void {
     if (this.#off + n > this.buf.length)
-      fail('ATTESTATION_MALFORMED', `${this.what} is truncated at byte ${this.#off}`, { offset: this.#off });
+      fail('TPM_MALFORMED', `${this.what} is truncated at byte ${this.#off}`, { offset: this.#off });
   }
   u16(): number {
     this.#need(2);
@@ -118,120 +68,31 @@ class Reader {
   }
   tpm2b(max: number, field: string): Uint8Array {
     const n = this.u16();
-    if (n > max)
-      fail('ATTESTATION_MALFORMED', `${this.what}: ${field} is ${n} bytes, at most ${max} allowed`);
+    if (n > max) fail('TPM_MALFORMED', `${this.what}: ${field} is ${n} bytes, at most ${max} allowed`);
     return this.bytes(n);
   }
   end(): void {
     if (this.#off !== this.buf.length)
-      fail('ATTESTATION_MALFORMED', `${this.what} has ${this.buf.length - this.#off} trailing bytes`);
+      fail('TPM_MALFORMED', `${this.what} has ${this.buf.length - this.#off} trailing bytes`);
   }
 }
 
 /**
- * Parse a TPMT_PUBLIC of an RSA or ECC key strictly (Part 2 §12.2.4), or a TPM2B_PUBLIC when
- * its leading u16 equals the remaining length (standards.md §2.2: strip the size first).
+ * Parse a TPMT_PUBLIC, or a TPM2B_PUBLIC when its leading u16 equals the remaining length
+ * (standards.md §2.2: what tpm2_createak -u writes; the size is stripped before hashing).
  */
-export function readTpmPublicArea(input: Uint8Array): TpmPublicArea {
-  if (input.length > MAX_TPMT_PUBLIC + 2)
-    fail('INPUT_TOO_LARGE', `TPM public area exceeds ${MAX_TPMT_PUBLIC} bytes`);
-  let bytes = input;
+export function readTpmPublicArea(input: Uint8Array): TpmtPublic {
+  if (input.length > TPM_LIMITS.structure + 2)
+    fail('INPUT_TOO_LARGE', `TPM public area exceeds ${TPM_LIMITS.structure} bytes`);
   // A TPMT_PUBLIC starts with its type (0x0001 or 0x0023), never with its own length, so a
   // leading u16 equal to the rest is unambiguously the TPM2B_PUBLIC size.
-  if (input.length >= 2 && ((input[0] ?? 0) << 8) + (input[1] ?? 0) === input.length - 2)
-    bytes = input.slice(2);
-  const r = new Reader(bytes, 'TPMT_PUBLIC');
-  const type = r.u16();
-  const nameAlg = r.u16();
-  tpmHash(nameAlg);
-  const objectAttributes = r.u32();
-  const authPolicy = r.tpm2b(64, 'authPolicy');
-  const symAlg = r.u16();
-  const symmetric = symAlg === TPM_ALG_NULL ? null : { alg: symAlg, keyBits: r.u16(), mode: r.u16() };
-  const schemeAlg = r.u16();
-  let schemeHash = TPM_ALG_NULL;
-  if (schemeAlg !== TPM_ALG_NULL && schemeAlg !== TPM_ALG_RSAES) {
-    schemeHash = r.u16();
-    if (schemeAlg === TPM_ALG_ECDAA) r.u16();
-  }
-  const scheme = { alg: schemeAlg, hashAlg: schemeHash };
-  if (type === TPM_ALG_RSA) {
-    const keyBits = r.u16();
-    const exponent = r.u32();
-    const modulus = r.tpm2b(512, 'RSA modulus');
-    r.end();
-    if (modulus.length * 8 !== keyBits)
-      fail(
-        'ATTESTATION_MALFORMED',
-        `TPMT_PUBLIC: RSA modulus is ${modulus.length * 8} bits, keyBits says ${keyBits}`,
-      );
-    return {
-      type,
-      nameAlg,
-      objectAttributes,
-      authPolicy,
-      symmetric,
-      scheme,
-      rsa: { keyBits, exponent, modulus },
-      bytes,
-    };
-  }
-  if (type === TPM_ALG_ECC) {
-    const curve = r.u16();
-    const kdf = r.u16();
-    if (kdf !== TPM_ALG_NULL) r.u16();
-    const x = r.tpm2b(66, 'ECC x');
-    const y = r.tpm2b(66, 'ECC y');
-    r.end();
-    return { type, nameAlg, objectAttributes, authPolicy, symmetric, scheme, ecc: { curve, x, y }, bytes };
-  }
-  return fail('ALGORITHM_UNSUPPORTED', `TPMT_PUBLIC type 0x${type.toString(16)} is not RSA or ECC`, { type });
+  const wrapped = input.length >= 2 && ((input[0] ?? 0) << 8) + (input[1] ?? 0) === input.length - 2;
+  return parseTpmtPublic(wrapped ? unwrapTpm2bPublic(input) : input);
 }
 
 /** Name = u16(nameAlg) || H_nameAlg(TPMT_PUBLIC) (Part 1 §16). */
-export function tpmObjectName(area: TpmPublicArea): Uint8Array {
-  const hash = tpmHash(area.nameAlg);
-  const out = new Uint8Array(2 + hash.size);
-  out[0] = area.nameAlg >> 8;
-  out[1] = area.nameAlg & 0xff;
-  out.set(createHash(hash.node).update(area.bytes).digest(), 2);
-  return out;
-}
-
-/** The public key of an RSA/ECC public area as a Node KeyObject (exponent 0 means 65537, §2.10). */
-export function publicAreaKey(area: TpmPublicArea): KeyObject {
-  if (area.rsa !== undefined) {
-    const e = area.rsa.exponent === 0 ? 65537 : area.rsa.exponent;
-    const eHex = e.toString(16);
-    const eBytes = Buffer.from(eHex.length % 2 === 0 ? eHex : `0${eHex}`, 'hex');
-    return createPublicKey({
-      key: {
-        kty: 'RSA',
-        n: Buffer.from(area.rsa.modulus).toString('base64url'),
-        e: eBytes.toString('base64url'),
-      },
-      format: 'jwk',
-    });
-  }
-  const ecc = area.ecc;
-  const curve = ecc === undefined ? undefined : CURVES.get(ecc.curve);
-  if (ecc === undefined || curve === undefined)
-    return fail('ALGORITHM_UNSUPPORTED', 'TPM ECC curve not supported', { curve: ecc?.curve });
-  if (ecc.x.length !== curve.size || ecc.y.length !== curve.size)
-    fail('ATTESTATION_MALFORMED', `TPMT_PUBLIC: ECC point coordinates must be ${curve.size} bytes`);
-  try {
-    return createPublicKey({
-      key: {
-        kty: 'EC',
-        crv: curve.jwk,
-        x: Buffer.from(ecc.x).toString('base64url'),
-        y: Buffer.from(ecc.y).toString('base64url'),
-      },
-      format: 'jwk',
-    });
-  } catch {
-    return fail('KEY_MALFORMED', 'TPMT_PUBLIC: the ECC point is not on the curve');
-  }
+export function tpmObjectName(area: TpmtPublic): Uint8Array {
+  return tpmName(area.bytes, area.nameAlg);
 }
 
 /** What MakeCredential needs of the EK: its key, name hash and symmetric definition. */
@@ -244,23 +105,25 @@ export interface EkProtector {
 }
 
 /** The EK's protector parameters from its TPMT_PUBLIC (must be restricted decrypt, AES-CFB). */
-export function protectorFromPublicArea(area: TpmPublicArea): EkProtector {
+export function protectorFromPublicArea(area: TpmtPublic): EkProtector {
   // Part 1 §24.3: the protector must be a restricted decryption key with a symmetric definition.
-  const attrs = area.objectAttributes;
-  if ((attrs & TPMA_OBJECT.restricted) === 0 || (attrs & TPMA_OBJECT.decrypt) === 0)
+  if (!area.objectAttributes.restricted || !area.objectAttributes.decrypt)
     fail('ATTESTATION_INVALID', 'the EK public area is not a restricted decryption key');
   const sym = area.symmetric;
   if (
     sym === null ||
-    sym.alg !== TPM_ALG_AES ||
-    sym.mode !== TPM_ALG_CFB ||
+    sym.algorithm !== TPM_ALG.AES ||
+    sym.mode !== TPM_ALG.CFB ||
     (sym.keyBits !== 128 && sym.keyBits !== 256)
   )
     fail('ALGORITHM_UNSUPPORTED', 'the EK symmetric definition is not AES-128/256-CFB', { symmetric: sym });
+  // An RSA EK whose scheme is OAEP with an explicit hash uses that hash (standards.md §2.6).
   let hashAlg = area.nameAlg;
-  if (area.rsa !== undefined && area.scheme.alg === TPM_ALG_OAEP) hashAlg = area.scheme.hashAlg;
+  if (area.type === 'rsa' && area.scheme?.scheme === TPM_ALG.OAEP && area.scheme.hashAlg !== undefined)
+    hashAlg = area.scheme.hashAlg;
   tpmHash(hashAlg);
-  return { key: publicAreaKey(area), hashAlg, symKeyBits: sym.keyBits as 128 | 256 };
+  const key = createPublicKey({ key: Buffer.from(area.spki), format: 'der', type: 'spki' });
+  return { key, hashAlg, symKeyBits: sym.keyBits as 128 | 256 };
 }
 
 /**
@@ -289,7 +152,7 @@ export function defaultProtectorForKey(key: KeyObject): EkProtector {
 /** Input of `makeCredential`. */
 export interface MakeCredentialInput {
   /** The EK: its TPMT_PUBLIC / TPM2B_PUBLIC bytes, a parsed area, or protector parameters. */
-  readonly ek: Uint8Array | TpmPublicArea | EkProtector;
+  readonly ek: Uint8Array | TpmtPublic | EkProtector;
   /** Full AK Name (u16 nameAlg || digest), computed by the verifier from the checked AK public area. */
   readonly akName: Uint8Array;
   /** The credential value; 1..H.size bytes (Part 1 §24.4). */
@@ -324,7 +187,7 @@ function protectorOf(ek: MakeCredentialInput['ek']): EkProtector {
 /** The field size and uncompressed-point coordinates of an EC public key. */
 function ecPoint(key: KeyObject): { curve: string; size: number; x: Buffer; y: Buffer } {
   const jwk = key.export({ format: 'jwk' });
-  const curve = [...CURVES.values()].find((c) => c.jwk === jwk.crv);
+  const curve = jwk.crv === undefined ? undefined : CURVES.get(jwk.crv);
   if (curve === undefined || jwk.x === undefined || jwk.y === undefined)
     return fail('ALGORITHM_UNSUPPORTED', `EK curve ${String(jwk.crv)} is not supported`);
   return {
@@ -435,9 +298,9 @@ export function parseTpm2ToolsCredential(file: Uint8Array): Credential {
   if (file.length > 8 + 2 * (2 + 1024)) fail('INPUT_TOO_LARGE', 'tpm2-tools credential file is too large');
   const r = new Reader(file, 'tpm2-tools credential file');
   if (r.u32() !== TPM2_TOOLS_CREDENTIAL_MAGIC)
-    fail('ATTESTATION_MALFORMED', 'not a tpm2-tools credential file (magic)');
+    fail('TPM_MALFORMED', 'not a tpm2-tools credential file (magic)');
   const version = r.u32();
-  if (version !== 1) fail('ATTESTATION_MALFORMED', `tpm2-tools credential file version ${version} is not 1`);
+  if (version !== 1) fail('TPM_MALFORMED', `tpm2-tools credential file version ${version} is not 1`);
   const credentialBlob = tpm2b(r.tpm2b(1024, 'credential'));
   const encryptedSecret = tpm2b(r.tpm2b(1024, 'secret'));
   r.end();

@@ -147,11 +147,11 @@ describe('tpm2-tools credential file', () => {
     expect(Buffer.from(back.credentialBlob)).toEqual(Buffer.from(credential.credentialBlob));
     expect(Buffer.from(back.encryptedSecret)).toEqual(Buffer.from(credential.encryptedSecret));
     expect(codeOf(() => parseTpm2ToolsCredential(Buffer.concat([file, Buffer.from([0])])))).toBe(
-      'ATTESTATION_MALFORMED',
+      'TPM_MALFORMED',
     );
     const badMagic = Buffer.from(file);
     badMagic[0] = 0;
-    expect(codeOf(() => parseTpm2ToolsCredential(badMagic))).toBe('ATTESTATION_MALFORMED');
+    expect(codeOf(() => parseTpm2ToolsCredential(badMagic))).toBe('TPM_MALFORMED');
   });
 
   it('random and truncated input only ever throws ProvenanceError', () => {
@@ -223,14 +223,14 @@ describe('TPMT_PUBLIC reading', () => {
     const policy = '837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa';
     const hex = `0023000b000300b20020${policy}0006008000430010000300100020${'00'.repeat(32)}0020${'00'.repeat(32)}`;
     const area = readTpmPublicArea(Buffer.from(hex, 'hex'));
-    expect(area.objectAttributes).toBe(0x000300b2);
-    expect(area.symmetric).toEqual({ alg: 6, keyBits: 128, mode: 0x43 });
+    expect(area.objectAttributes.raw).toBe(0x000300b2);
+    expect(area.symmetric).toEqual({ algorithm: 6, keyBits: 128, mode: 0x43 });
     expect(tpmObjectName(area).length).toBe(34);
     // The same bytes wrapped as TPM2B_PUBLIC read the same.
     const wrapped = Buffer.concat([Buffer.from([0, hex.length / 2]), Buffer.from(hex, 'hex')]);
     expect(Buffer.from(readTpmPublicArea(wrapped).bytes)).toEqual(Buffer.from(area.bytes));
     expect(codeOf(() => readTpmPublicArea(Buffer.concat([Buffer.from(hex, 'hex'), Buffer.from([0])])))).toBe(
-      'ATTESTATION_MALFORMED',
+      'TPM_MALFORMED',
     );
   });
 });
