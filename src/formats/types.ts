@@ -5,6 +5,7 @@
  */
 import type { Certificate } from '../pki/certificate.js';
 import type { ParsedCsr } from '../pki/csr.js';
+import type { KeyCache } from '../pki/keys.js';
 import type { PathProfile, PathQuirk, PathQuirkReport } from '../pki/path.js';
 
 export type FormatId =
@@ -67,6 +68,8 @@ export interface FormatContext {
   readonly expectedNonce?: Uint8Array;
   /** Attestation keys bound by credential activation for this enrollment (TPM formats). */
   readonly boundKeys?: readonly BoundKey[];
+  /** The verifier's decoded-key cache: formats verify signatures with cached KeyObjects. */
+  readonly keyCache?: KeyCache;
 }
 
 export interface FormatResult {

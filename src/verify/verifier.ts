@@ -130,6 +130,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const ctx: FormatContext = {
         ...(expectations.nonce === undefined ? {} : { expectedNonce: expectations.nonce }),
         ...(expectations.boundKeys === undefined ? {} : { boundKeys: expectations.boundKeys }),
+        keyCache: cache,
       };
       result = format.verify(input, ctx);
     } catch (err) {

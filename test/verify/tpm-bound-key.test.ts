@@ -110,3 +110,35 @@ describe('verifier: TPM evidence', () => {
     expect(v.path.at(-1)?.anchor).toBe('tpm-maker');
   });
 });
+
+describe('verifier: revocation of a bound AK path', () => {
+  it('a revoked EK certificate rejects, reported at its verdict position (2, after the bound AK)', () => {
+    const files: Record<string, string> = {
+      '/p/ca.pem': encodePem('CERTIFICATE', pki.ca.der),
+      '/p/status.json': JSON.stringify({
+        entries: { [pki.ekCert.cert.serialHex.replace(/^0+/, '').toLowerCase()]: { status: 'REVOKED' } },
+      }),
+    };
+    const yaml =
+      'version: 1\ntrust:\n  - id: tpm-ca\n    certificates: [./ca.pem]\n    formats: [tpm]\n    statusList: ./status.json\n';
+    const revoking = parsePolicy(yaml, {
+      source: 'tpm.yaml',
+      baseDir: '/p',
+      readFile: (path) => {
+        const text = files[path];
+        if (text === undefined) throw Object.assign(new Error(`no ${path}`), { code: 'ENOENT' });
+        return new TextEncoder().encode(text);
+      },
+    });
+    const bk = boundKey(pki.akKey, [pki.ekCert.cert], { id: 'enr-7' });
+    const v = createVerifier({ policy: revoking }).verify(tpmEvidence({ akKey: pki.akKey }).input, {
+      nonce: NONCE,
+      at: NOW,
+      boundKeys: [bk],
+    });
+    expect(v.accepted).toBe(false);
+    expect(v.code).toMatch(/REVOKED/);
+    const failed = v.findings.find((f) => f.check.startsWith('revocation') && !f.ok);
+    expect(failed?.position).toBe(2);
+  });
+});

@@ -22,7 +22,7 @@ import {
 export interface RevocationStageInput {
   readonly policy: Policy;
   readonly validated: ValidatedPath;
-  readonly result: Pick<FormatResult, 'attestationCertificate'>;
+  readonly result: Pick<FormatResult, 'attestationCertificate' | 'boundSigner'>;
   readonly provider: RevocationProvider | undefined;
   readonly time: number;
   readonly cache?: KeyCache;
@@ -73,8 +73,9 @@ export function revocationStage(input: RevocationStageInput): RevocationOutcome 
     sources,
     time: input.time,
     ...(input.cache ? { cache: input.cache } : {}),
-    // Verdict positions: the attested key is position 0 unless the first certificate is its own.
-    positionOffset: keyCertFirst ? 0 : 1,
+    // Verdict positions: the attested key is position 0 unless the first certificate is its own;
+    // a bound attestation key (TPM credential activation) takes position 1 without a certificate.
+    positionOffset: keyCertFirst ? 0 : input.result.boundSigner !== undefined ? 2 : 1,
     exempt,
   });
 }
