@@ -343,4 +343,14 @@ describe('POST /api/v1/tpm/activations and /complete', () => {
     expect(verdict.format).toBe('tpm');
     expect(JSON.stringify(verdict.path)).toContain(`binding ${bound.akId}`);
   });
+
+  it('lets exactly one of concurrent completions with the right secret bind the AK', async () => {
+    const h = await harness();
+    const ak = akPublicArea(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
+    const json = (await start(h, validBody(ak))).json();
+    const secret = activate(json);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => complete(h, json.id, secret)));
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    expect(await boundKeysForCode(h.store, h.codeId)).toHaveLength(1);
+  });
 });
