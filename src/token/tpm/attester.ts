@@ -43,8 +43,6 @@ export interface TpmAttesterOptions {
   readonly stateDir: string;
   /** Runs tpm2-tools (default: spawns them with the TCTI). */
   readonly runner?: ToolRunner;
-  /** EK algorithm (default rsa: the EK certificate at NV 0x01C00002). */
-  readonly ekAlgorithm?: 'rsa' | 'ecc';
   /** Clock for key creation times (default Date.now). */
   readonly clock?: () => number;
   /** Key attributes for new keys (tests only: an exportable key the verifier must refuse). */
@@ -110,7 +108,6 @@ export function createTpmAttester(options: TpmAttesterOptions): TpmAttester {
 class TpmDriver implements TpmAttester {
   readonly #run: ToolRunner;
   readonly #dir: string;
-  readonly #ekAlg: 'rsa' | 'ecc';
   readonly #clock: () => number;
   readonly #attributes: string;
   #certifyHasQualification: boolean | null = null;
@@ -118,7 +115,6 @@ class TpmDriver implements TpmAttester {
   constructor(o: TpmAttesterOptions) {
     this.#run = o.runner ?? spawnRunner({ tcti: o.tcti });
     this.#dir = o.stateDir;
-    this.#ekAlg = o.ekAlgorithm ?? 'rsa';
     this.#clock = o.clock ?? Date.now;
     this.#attributes = o.keyAttributes ?? APP_KEY_ATTRIBUTES;
   }
@@ -203,7 +199,9 @@ class TpmDriver implements TpmAttester {
   async endorsement(): Promise<TpmEndorsement> {
     await mkdir(this.#dir, { recursive: true });
     await this.#flush();
-    await this.#tool('tpm2_createek', ['-c', 'ek.ctx', '-G', this.#ekAlg, '-u', 'ek.pub']);
+    // The RSA-2048 low-range EK (template L-1), whose certificate sits at NV 0x01C00002: the
+    // one EK every PC Client TPM has. (An ECC EK would need its own NV index per curve.)
+    await this.#tool('tpm2_createek', ['-c', 'ek.ctx', '-G', 'rsa', '-u', 'ek.pub']);
     await this.#flush();
     await rm(join(this.#dir, 'ek.crt'), { force: true });
     await this.#tool('tpm2_getekcertificate', ['-o', 'ek.crt']);

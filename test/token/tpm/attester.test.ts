@@ -25,6 +25,7 @@ import { ecKey, issue } from '../../helpers/pki.js';
 const EK_CERT = issue({ subject: 'fake EK', key: ecKey(), notCa: true }).der;
 
 import { tpmTctiOf } from '../../../src/cli/enroll.js';
+import { runCli } from '../../helpers/cli.js';
 
 /** A TPM2_Certify response recorded from swtpm 0.7.1 (nonce 00112233445566778899aabbccddeeff). */
 const RECORDED_CERTIFY_RESPONSE = Buffer.from(
@@ -313,5 +314,25 @@ describe('--token tpm:<tcti>', () => {
     expect(tpmTctiOf('tpm:device:/dev/tpmrm0')).toBe('device:/dev/tpmrm0');
     expect(tpmTctiOf('alice.token')).toBeNull();
     expect(outcome(() => tpmTctiOf('tpm:swtpm:host=x;rm -rf'))).toBe('USAGE');
+  });
+
+  it('--tpm-state and --ek-chain without a TPM token are USAGE (exit 2), before any request', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'provenance-tpm-cli-'));
+    dirs.push(out);
+    const r = await runCli([
+      'enroll',
+      '--server',
+      'http://127.0.0.1:9',
+      '--code',
+      'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      '--token',
+      'alice.token',
+      '--tpm-state',
+      'somewhere',
+      '-o',
+      join(out, 'x.pem'),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--tpm-state and --ek-chain go with --token tpm:<tcti>');
   });
 });
