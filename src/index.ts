@@ -8,6 +8,9 @@
  */
 export { ERROR_CODES, type ErrorCode, isProvenanceError, ProvenanceError } from './core/errors.js';
 export { provenanceFormat } from './formats/provenance/index.js';
-export type { AttestationFormat, Claims, EvidenceInput, FormatResult } from './formats/types.js';
+export { DEFAULT_FORMATS } from './formats/registry.js';
+export { tpmFormat } from './formats/tpm/index.js';
+export type { AttestationFormat, BoundKey, Claims, EvidenceInput, FormatResult } from './formats/types.js';
+export { yubikeyPivFormat } from './formats/yubikey-piv/index.js';
 export * from './policy/index.js';
 export * from './verify/index.js';
