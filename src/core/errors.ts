@@ -98,6 +98,33 @@ export const ERROR_CODES = {
     summary: 'The TPM attestation key has neither an AK certificate nor a binding.',
   },
   TPM_CERT_PROFILE: { status: 422, summary: 'A TPM AK or EK certificate violates its TCG profile.' },
+  CBOR_MALFORMED: {
+    status: 400,
+    summary: 'CBOR is malformed or not in the strict form WebAuthn requires (lengths, keys, depth).',
+  },
+  WEBAUTHN_MALFORMED: {
+    status: 400,
+    summary: 'A WebAuthn container (authenticator data, COSE key, client data) is malformed.',
+  },
+  WEBAUTHN_TYPE: { status: 422, summary: 'The WebAuthn client data type is not "webauthn.create".' },
+  ORIGIN_MISMATCH: { status: 422, summary: 'The WebAuthn client data origin is not an allowed origin.' },
+  RPID_MISMATCH: {
+    status: 422,
+    summary: 'The authenticator data rpIdHash is not SHA-256 of the expected RP ID.',
+  },
+  USER_PRESENCE_MISSING: {
+    status: 422,
+    summary: 'The authenticator data does not have the user-present flag set.',
+  },
+  AAGUID_MISMATCH: {
+    status: 422,
+    summary: "The attestation certificate's AAGUID extension differs from the authenticator data AAGUID.",
+  },
+  ATTESTATION_SELF: {
+    status: 422,
+    summary: 'Self attestation proves nothing about the authenticator: refused.',
+  },
+  ATTESTATION_NONE: { status: 422, summary: 'The authenticator gave no attestation (fmt "none"): refused.' },
   // --- policy ----------------------------------------------------------------------------------
   POLICY_INVALID: { status: 400, summary: 'A policy file is invalid (the message names the line).' },
   POLICY_NO_MATCH: { status: 403, summary: 'No allow rule matches the validated path.' },
@@ -156,7 +183,10 @@ export const ERROR_CODES = {
   TOKEN_USER_PRESENCE_DENIED: { status: 403, summary: 'The touch confirmation was refused or absent.' },
   TOKEN_NOT_PERSONALISED: { status: 409, summary: 'The token has no attestation key yet.' },
   TPM_TOOL_FAILED: { status: 502, summary: 'A tpm2-tools command failed or the TPM refused the operation.' },
-  YUBIKEY_TOOL_FAILED: { status: 502, summary: 'A ykman or yubico-piv-tool command failed or gave unusable output.' },
+  YUBIKEY_TOOL_FAILED: {
+    status: 502,
+    summary: 'A ykman or yubico-piv-tool command failed or gave unusable output.',
+  },
   MAKER_KEY_LOCKED: {
     status: 401,
     summary: 'A CA key could not be decrypted (passphrase missing or wrong).',
