@@ -137,6 +137,24 @@ describe('provenance enroll --token tpm:<tcti>', () => {
     expect(result.verdict['format']).toBe('tpm');
   }, 60_000);
 
+  it('enrolls an RSA-2048 TPM key through the library (enrollTpmKey)', async (ctx) => {
+    needSwtpm(ctx);
+    const tpm = createTpmAttester({ tcti: trusted!.tcti, stateDir: join(work, 'state-rsa') });
+    const r = await enrollTpmKey({
+      client: createClient({ server: svc!.url }),
+      tpmClient: createTpmClient({ server: svc!.url }),
+      token: tpm,
+      code: await newCode(),
+      label: 'rsa',
+      algorithm: 'rsa2048',
+      ekChain: chainOf(trusted!),
+    });
+    expect(r.akId).not.toBeNull();
+    expect(r.key.algorithm).toBe('rsa2048');
+    expect(Buffer.from(r.certificate.spki)).toEqual(Buffer.from(r.key.spki));
+    expect(r.verdict.accepted).toBe(true);
+  }, 60_000);
+
   it('refuses a TPM2_Certify over another nonce (NONCE_MISMATCH)', async (ctx) => {
     needSwtpm(ctx);
     const tpm = createTpmAttester({ tcti: trusted!.tcti, stateDir: join(work, 'state-nonce') });
