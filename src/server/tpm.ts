@@ -60,10 +60,16 @@ export interface TpmActivationSettings {
   readonly ttlSeconds: number;
   /** Wrong secrets before an activation is dead (default 3). */
   readonly maxAttempts: number;
+  /** Open (unanswered, unexpired) activations one code may hold (default 10). */
+  readonly maxOpenPerCode: number;
 }
 
 /** The defaults of `TpmActivationSettings`. */
-export const TPM_ACTIVATION_DEFAULTS: TpmActivationSettings = { ttlSeconds: 300, maxAttempts: 3 };
+export const TPM_ACTIVATION_DEFAULTS: TpmActivationSettings = {
+  ttlSeconds: 300,
+  maxAttempts: 3,
+  maxOpenPerCode: 10,
+};
 
 /** What the protocol needs. */
 export interface TpmActivationContext {
@@ -164,6 +170,16 @@ export async function startActivation(
   if ((request.ekChain?.length ?? 0) > MAX_EK_CHAIN)
     fail('INPUT_TOO_LARGE', `at most ${MAX_EK_CHAIN} EK chain certificates are accepted`);
 
+  const settings = settingsOf(ctx);
+  // Bounded rows per code: a client cannot pile up pending activations (each holds a secret hash).
+  if ((await tpm.countOpenActivations(code.id, now, settings.maxAttempts)) >= settings.maxOpenPerCode)
+    fail(
+      'CHALLENGE_LIMIT',
+      `this enrollment code already has ${settings.maxOpenPerCode} open TPM activations`,
+      {
+        limit: settings.maxOpenPerCode,
+      },
+    );
   if ((await tpm.bindingsForCode(code.id)).length >= MAX_BINDINGS_PER_CODE)
     fail(
       'CHALLENGE_LIMIT',
@@ -209,7 +225,6 @@ export async function startActivation(
 
   const secret = (ctx.random ?? ((n: number) => randomBytes(n)))(ACTIVATION_SECRET_BYTES);
   const credential = makeCredential({ ek: protector, akName, secret });
-  const settings = settingsOf(ctx);
   const id = randomUUID();
   const expiresAt = now + settings.ttlSeconds * 1000;
   await tpm.createActivation({

@@ -47,6 +47,8 @@ export interface TpmBindingRecord {
 export interface TpmRepository {
   createActivation(record: TpmActivationRecord): Promise<void>;
   getActivation(id: string): Promise<TpmActivationRecord | null>;
+  /** Activations of a code still open at `at` (unconsumed, unexpired): for per-code limits. */
+  countOpenActivations(codeId: string, at: number, maxAttempts: number): Promise<number>;
   /**
    * Count one wrong secret, atomically, while the activation is open and has tries left;
    * returns the new count, or null when it was already spent, dead or unknown.
@@ -108,6 +110,14 @@ export function createTpmRepository(db: Kysely<Database>, logger?: StoreLogger):
           select * from tpm_activations where id = ${id}`.execute(db);
         const row = rows[0];
         return row === undefined ? null : activationFromRow(row);
+      }),
+    countOpenActivations: (codeId, at, maxAttempts) =>
+      run('count open tpm activations', async () => {
+        const { rows } = await sql<{ n: number | string }>`
+          select count(*) as n from tpm_activations
+          where code_id = ${codeId} and consumed_at is null and expires_at > ${int(at, 'at')}
+            and failed_attempts < ${int(maxAttempts, 'maxAttempts')}`.execute(db);
+        return toNumber(rows[0]?.n ?? 0);
       }),
     failActivation: (id, codeId, at, maxAttempts) =>
       run('count a wrong tpm activation secret', async () => {

@@ -353,4 +353,15 @@ describe('POST /api/v1/tpm/activations and /complete', () => {
     expect(answers.map((r) => r.statusCode).sort()).toEqual([201, 409, 409, 409, 409, 409]);
     expect(await boundKeysForCode(h.store, h.codeId)).toHaveLength(1);
   });
+
+  it('limits the open activations of one code', async () => {
+    const h = await harness();
+    const ak = akPublicArea(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
+    for (let i = 0; i < 10; i++) expect((await start(h, validBody(ak))).statusCode).toBe(201);
+    const over = await start(h, validBody(ak));
+    expect(over.statusCode).toBe(429);
+    expect(over.json().code).toBe('CHALLENGE_LIMIT');
+    h.clock.advance(301_000);
+    expect((await start(h, validBody(ak))).statusCode).toBe(201);
+  });
 });

@@ -119,4 +119,17 @@ describeBackends('store TPM activations and bindings', (backend) => {
     });
     expect((await store.tpm?.getActivation(a.id))?.consumedAt).toBe(T0 + 1);
   });
+
+  it('counts open activations per code (not consumed, expired or dead ones)', async (ctx) => {
+    const store = await backend.open(ctx);
+    const { codeId, tpm } = await setup(store);
+    const open = activation(codeId);
+    const used = activation(codeId);
+    const old = activation(codeId, { expiresAt: T0 });
+    const dead = activation(codeId, { failedAttempts: 3 });
+    for (const a of [open, used, old, dead]) await tpm.createActivation(a);
+    await tpm.consumeActivation(used.id, codeId, used.secretHash, T0 + 1, 3);
+    expect(await tpm.countOpenActivations(codeId, T0 + 1, 3)).toBe(1);
+    expect(await tpm.countOpenActivations('other', T0 + 1, 3)).toBe(0);
+  });
 });
