@@ -16,6 +16,7 @@ import {
   createTpmAttester,
   decodeCertifyResponse,
   encodeCertifyCommand,
+  spawnRunner,
   type ToolCall,
   type ToolResult,
 } from '../../../src/token/tpm/index.js';
@@ -334,5 +335,20 @@ describe('--token tpm:<tcti>', () => {
     ]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('--tpm-state and --ek-chain go with --token tpm:<tcti>');
+  });
+});
+
+describe('spawnRunner', () => {
+  it('passes only PATH and TPM2TOOLS_TCTI, feeds stdin, and a missing tool is TPM_TOOL_FAILED', async () => {
+    const run = spawnRunner({ tcti: 'swtpm:host=127.0.0.1,port=2321' });
+    const env = await run({ tool: 'env', args: [], cwd: tmpdir() });
+    expect(Buffer.from(env.stdout).toString().trim().split('\n').sort()).toEqual([
+      `PATH=${process.env['PATH']}`,
+      'TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=2321',
+    ]);
+    const cat = await run({ tool: 'cat', args: [], cwd: tmpdir(), input: new Uint8Array([1, 2, 3]) });
+    expect([...cat.stdout]).toEqual([1, 2, 3]);
+    const missing = spawnRunner({ tcti: 'device:/dev/null', path: '/nonexistent' });
+    expect(await codeOf(missing({ tool: 'tpm2_createek', args: [], cwd: tmpdir() }))).toBe('TPM_TOOL_FAILED');
   });
 });
