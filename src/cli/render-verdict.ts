@@ -17,20 +17,54 @@ const STYLE = {
   yellow: ['\x1b[33m', '\x1b[39m'],
 } as const;
 
-/** Short display name of a path entry: its CN, else the whole subject. */
-export function displayName(entry: VerdictPathEntry, claims: Claims | null): string {
+/**
+ * Short display name of a path entry: its CN, else the whole subject. The native format's
+ * attestation key is named by what it is (per-token or batch); vendor formats' by its subject
+ * (a TPM AK certificate has none).
+ */
+export function displayName(
+  entry: VerdictPathEntry,
+  claims: Claims | null,
+  format: string | null = null,
+): string {
   if (entry.role === 'attested-key') return '[new key]';
-  if (entry.role === 'attestation-key') return claims?.serial !== undefined ? '[per-token]' : '[batch]';
+  if (entry.role === 'attestation-key' && (format === null || format === 'provenance'))
+    return claims?.serial !== undefined ? '[per-token]' : '[batch]';
   const subject = entry.subject ?? '';
   const cn = /(?:^|,)CN=((?:\\.|[^,])*)/.exec(subject);
-  return cn ? cn[1]!.replace(/\\(.)/g, '$1') : subject || `sha256:${entry.spkiSha256.slice(0, 16)}`;
+  if (cn) return cn[1]!.replace(/\\(.)/g, '$1');
+  if (subject) return subject;
+  return entry.role === 'attestation-key' ? '[attestation key]' : `sha256:${entry.spkiSha256.slice(0, 16)}`;
 }
 
 /** The one-line chain: [new key] → [per-token] → Gemalto .NET Card → Gemalto Smartcards → Gemalto NV */
 export function chainLine(verdict: Verdict): string {
   return verdict.path
-    .map((e) => `${displayName(e, verdict.claims)}${e.matchedRules?.length ? ' ✓' : ''}`)
+    .map((e) => `${displayName(e, verdict.claims, verdict.format)}${e.matchedRules?.length ? ' ✓' : ''}`)
     .join(' → ');
+}
+
+/** Claims every format shares: shown in their own rows, not among the vendor claims. */
+const COMMON_CLAIMS = new Set([
+  'keyAlgorithm',
+  'keySize',
+  'generatedOnDevice',
+  'nonExportable',
+  'userPresence',
+  'userVerification',
+  'securityLevel',
+  'model',
+  'serial',
+  'firmware',
+]);
+
+/** A vendor claim as one short line, or null when it is not worth a row (nested data, bytes). */
+function vendorValue(v: unknown): string | null {
+  if (typeof v === 'string') return v.length > 80 ? `${v.slice(0, 77)}...` : v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join(', ');
+  return null;
 }
 
 function yesNo(v: boolean | undefined): string {
@@ -48,20 +82,23 @@ export function renderVerdict(verdict: Verdict, options: RenderOptions = {}): st
   if (verdict.path.length > 0) {
     lines.push('');
     lines.push(paint('bold', 'Chain of provenance'));
+    const labelOf = (e: VerdictPathEntry): string =>
+      e.role === 'attested-key'
+        ? '[new key]'
+        : e.role === 'attestation-key'
+          ? displayName(e, verdict.claims, verdict.format)
+          : e.role;
+    // Vendor attestation keys are named by their subject, which can be longer than the roles.
+    const width = Math.max(16, ...verdict.path.map((e) => labelOf(e).length));
     verdict.path.forEach((e, i) => {
-      const label =
-        e.role === 'attested-key'
-          ? '[new key]'
-          : e.role === 'attestation-key'
-            ? displayName(e, verdict.claims)
-            : e.role;
+      const label = labelOf(e);
       const marks: string[] = [];
       if (e.anchor) marks.push(`trust anchor "${e.anchor}"`);
       if (e.matchedRules?.length)
         marks.push(paint('green', `✓ allowed by rule "${e.matchedRules.join('", "')}"`));
-      lines.push(`  ${i === 0 ? ' ' : '↑'} ${label.padEnd(16)} ${e.subject ?? ''}`);
+      lines.push(`  ${i === 0 ? ' ' : '↑'} ${label.padEnd(width)} ${e.subject ?? ''}`);
       lines.push(
-        `    ${''.padEnd(16)} ${paint('dim', `sha256:${e.spkiSha256}`)}${marks.length ? `  ${marks.join('  ')}` : ''}`,
+        `    ${''.padEnd(width)} ${paint('dim', `sha256:${e.spkiSha256}`)}${marks.length ? `  ${marks.join('  ')}` : ''}`,
       );
     });
     lines.push('');
@@ -83,6 +120,12 @@ export function renderVerdict(verdict: Verdict, options: RenderOptions = {}): st
     if (c.model) rows.push(['model', c.model]);
     if (c.serial) rows.push(['serial', c.serial]);
     if (c.firmware) rows.push(['firmware', c.firmware]);
+    // Vendor claims (YubiKey PIN/touch policy and form factor, TPM manufacturer, ...): scalars only.
+    for (const [k, v] of Object.entries(c)) {
+      if (COMMON_CLAIMS.has(k)) continue;
+      const text = vendorValue(v);
+      if (text !== null && text !== '') rows.push([k, text]);
+    }
     for (const [k, v] of rows) lines.push(`  ${k.padEnd(20)} ${v}`);
     lines.push(`  ${'freshness'.padEnd(20)} ${describeFreshness(verdict.freshness)}`);
   }

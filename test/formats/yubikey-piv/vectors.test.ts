@@ -306,5 +306,28 @@ describe.skipIf(!available)('YubiKey PIV vectors through createVerifier', () => 
       expect(narrowed.code).toBe(1);
       expect(JSON.parse(narrowed.out).code).toBe('TRUST_NO_ANCHORS');
     });
+
+    it('prints the chain with the F9 key named by its subject, and the Yubico claims', async () => {
+      const bundle = join(dir, 'bundle3.pem');
+      writeFileSync(
+        bundle,
+        pemText('piv-go', 'yk-b_2018-u2f-root_9a-slot-attestation.pem') +
+          pemText('piv-go', 'yk-b_2018-u2f-root_f9-intermediate_no-basicConstraints.pem'),
+      );
+      const run = await runCli([
+        'verify',
+        bundle,
+        '--trust',
+        ROOT_FILES[YUBICO_ANCHOR_IDS.u2fRoot],
+        '--at',
+        new Date(AT).toISOString(),
+      ]);
+      expect(run.code, run.err).toBe(0);
+      expect(run.out).toContain('[new key] → Yubico PIV Attestation → Yubico U2F Root CA Serial 457200631');
+      expect(run.out).not.toContain('[batch]');
+      expect(run.out).toMatch(/pinPolicy\s+once/);
+      expect(run.out).toMatch(/touchPolicy\s+never/);
+      expect(run.out).toContain('accepted quirk yubikey-u2f-root-path-length');
+    });
   });
 });
