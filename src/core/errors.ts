@@ -92,6 +92,14 @@ export const ERROR_CODES = {
     status: 422,
     summary: 'The TPM-certified Name differs from the Name of the public area.',
   },
+  ANDROID_SOFTWARE_ROOT: {
+    status: 422,
+    summary: 'The Android attestation chains to a software attestation root, whose private key is public.',
+  },
+  ANDROID_ATTEST_KEY_CHAIN: {
+    status: 422,
+    summary: 'A certificate below the Android attestation certificate claims another attested key.',
+  },
   TPM_AK_NOT_RESTRICTED: { status: 422, summary: 'The TPM attestation key is not a restricted signing key.' },
   TPM_AK_NOT_BOUND: {
     status: 422,
