@@ -15,6 +15,8 @@ export const OID = {
   provenanceNonceAttribute: `${PROVENANCE_ARC}.2.2`,
   /** CSR attestation statement type for YubiKey PIV evidence (stmt: the slot, OCTET STRING (SIZE(1))). */
   yubikeyPivStatementType: `${PROVENANCE_ARC}.2.3`,
+  /** CSR attestation statement type for a cloud HSM (Marvell) blob (stmt: OCTET STRING of the blob). */
+  cloudHsmStatementType: `${PROVENANCE_ARC}.2.5`,
   /** Certificate-policy arc for assurance levels: `${PROVENANCE_ARC}.3.N`. */
   provenanceAssuranceArc: `${PROVENANCE_ARC}.3`,
   /** Issued-certificate provenance summary extension. */

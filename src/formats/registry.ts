@@ -2,12 +2,18 @@
  * The evidence formats Provenance knows, in detection order. A verifier takes a list (this
  * one by default) so an integrator can narrow it; formats never import each other.
  */
+import { cloudHsmFormat } from './cloud-hsm/index.js';
 import { provenanceFormat } from './provenance/index.js';
 import { tpmFormat } from './tpm/index.js';
 import type { AttestationFormat } from './types.js';
 import { yubikeyPivFormat } from './yubikey-piv/index.js';
 
-export const DEFAULT_FORMATS: readonly AttestationFormat[] = [provenanceFormat, yubikeyPivFormat, tpmFormat];
+export const DEFAULT_FORMATS: readonly AttestationFormat[] = [
+  provenanceFormat,
+  yubikeyPivFormat,
+  tpmFormat,
+  cloudHsmFormat,
+];
 
 /** The first format that recognises the input, or undefined. */
 export function detectFormat(

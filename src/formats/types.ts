@@ -42,7 +42,22 @@ export interface Claims {
 /** Raw evidence as handed to the verifier, after container detection. */
 export type EvidenceInput =
   | { readonly kind: 'certificates'; readonly certificates: readonly Certificate[] }
-  | { readonly kind: 'csr'; readonly csr: ParsedCsr; readonly certificates: readonly Certificate[] };
+  | { readonly kind: 'csr'; readonly csr: ParsedCsr; readonly certificates: readonly Certificate[] }
+  /** A cloud HSM key attestation blob (gzip, raw or base64) with the certificates delivered with it (docs/cloud-hsm.md). */
+  | {
+      readonly kind: 'cloud-hsm';
+      readonly attestation: Uint8Array;
+      readonly certificates: readonly Certificate[];
+    }
+  /** An Apple App Attest attestation object (CBOR) and the App ID it must be for (docs/apple.md). */
+  | {
+      readonly kind: 'apple-appattest';
+      readonly attestationObject: Uint8Array;
+      /** `<TeamID>.<BundleID>`. */
+      readonly appId: string;
+      /** Always empty: the chain travels inside the object (x5c). Kept so every kind has the field. */
+      readonly certificates: readonly Certificate[];
+    };
 
 /**
  * An attestation key the service bound to a TPM by credential activation (TPM2_MakeCredential /
@@ -95,6 +110,15 @@ export interface FormatResult {
    * The attestation key when it is vouched for by a binding instead of a certificate: the path
    * then reads attested key → this key → signerChain[0] (the EK certificate) → … → anchor.
    */
+  /**
+   * Further certification paths that must validate too, each to an anchor of this format with
+   * another key than the main path's (a cloud HSM's owner chain next to its manufacturer chain).
+   */
+  readonly additionalPaths?: readonly {
+    readonly label: string;
+    readonly leaf: Certificate;
+    readonly intermediates: readonly Certificate[];
+  }[];
   readonly boundSigner?: {
     readonly spki: Uint8Array;
     readonly label: string;

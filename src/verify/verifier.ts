@@ -15,7 +15,7 @@
 
 import { sha256Hex } from '../core/bytes.js';
 import { type Clock, systemClock } from '../core/clock.js';
-import { type ErrorCode, isProvenanceError } from '../core/errors.js';
+import { type ErrorCode, fail, isProvenanceError } from '../core/errors.js';
 import { DEFAULT_FORMATS, detectFormat } from '../formats/registry.js';
 import type {
   AttestationFormat,
@@ -183,12 +183,53 @@ export function createVerifier(options: VerifierOptions): Verifier {
       message: `path of ${path.length} entries validated to anchor "${validated.anchor.id}"`,
       detail: { anchor: validated.anchor.id, anchorSpkiSha256: validated.anchor.spkiSha256 },
     });
+    // 3a. Paths the format needs besides the main one (a cloud HSM's owner chain): each must
+    // validate to an anchor of the format with another key, or the evidence is refused.
+    const extraQuirks: QuirkReport[] = [];
+    for (const extra of result.additionalPaths ?? []) {
+      try {
+        const more = validatePath(extra.leaf, {
+          ...format.pathOptions,
+          anchors,
+          intermediates: extra.intermediates,
+          time: at,
+          cache,
+        });
+        if (more.anchor.spkiSha256 === validated.anchor.spkiSha256) {
+          fail('PATH_NOT_FOUND', `the ${extra.label} path ends at the same anchor key as the main path`, {
+            anchor: more.anchor.id,
+          });
+        }
+        extraQuirks.push(...more.quirks.map((q) => ({ ...q, id: `${q.id} (${extra.label} path)` })));
+        findings.push({
+          check: 'path.additional',
+          ok: true,
+          message: `${extra.label} path of ${more.certificates.length} certificates validated to anchor "${more.anchor.id}"`,
+          detail: { label: extra.label, anchor: more.anchor.id, anchorSpkiSha256: more.anchor.spkiSha256 },
+        });
+      } catch (err) {
+        const e = asError(err);
+        findings.push({
+          check: 'path.additional',
+          ok: false,
+          code: e.code,
+          message: `${extra.label} path: ${e.message}`,
+          detail: e.details,
+        });
+        return reject(e.code, `${extra.label} path: ${e.message}`, {
+          format: format.id,
+          claims: result.claims,
+          freshness: result.freshnessKind,
+        });
+      }
+    }
     // With a bound AK the path's leaf (the EK certificate) sits at position 2, not 1.
     const quirks = [
       ...result.quirks,
       ...(result.boundSigner
         ? validated.quirks.map((q) => (q.position === undefined ? q : { ...q, position: q.position + 1 }))
         : validated.quirks),
+      ...extraQuirks,
     ];
     for (const q of quirks) {
       findings.push({
