@@ -111,3 +111,170 @@ describe.skipIf(!available)('Android device chains through createVerifier', () =
     });
   }
 });
+
+const GAKA = join(ANDROID, 'google-android-key-attestation');
+const gakaChain = (dir: string): EvidenceInput => ({
+  kind: 'certificates',
+  certificates: [0, 1, 2, 3].flatMap((i) => pemCerts(join(GAKA, dir, `cert${i}.pem`))),
+});
+/** MANIFEST: `openssl verify -attime 1570000000`; attestationChallenge "abc". */
+const GAKA_AT = 1_570_000_000_000;
+const ABC = new TextEncoder().encode('abc');
+
+describe.skipIf(!available)('Android vectors: quirks, expiry, revocation and documented failures', () => {
+  for (const dir of ['algorithm_EC_SecurityLevel_TEE', 'algorithm_RSA_SecurityLevel_TEE']) {
+    it(`${dir} verifies with challenge "abc"`, () => {
+      const verdict = verifier().verify(gakaChain(dir), { at: GAKA_AT, nonce: ABC });
+      expect(verdict.code, verdict.message).toBe('ACCEPTED');
+      expect(verdict.claims?.securityLevel).toBe('tee');
+    });
+  }
+
+  // The StrongBox chains end at serialNumber=e35d38c6897d47e8, not at the Google root the
+  // MANIFEST names: under the Google anchors there is no path.
+  // The EC StrongBox leaf names cert2 as its issuer but is not signed by cert2's key: the leaf
+  // signature fails first (OpenSSL: "certificate signature failure").
+  for (const [dir, code] of [
+    ['algorithm_EC_SecurityLevel_StrongBox', 'PATH_SIGNATURE_INVALID'],
+    ['algorithm_RSA_SecurityLevel_StrongBox', 'PATH_NOT_FOUND'],
+  ] as const) {
+    it(`${dir} does not verify under the Google roots (${code})`, () => {
+      expect(verifier().verify(gakaChain(dir), { at: GAKA_AT, nonce: ABC }).code).toBe(code);
+    });
+  }
+
+  it('StrongBox under its own root: RSA accepted; the EC leaf (NULL parameters, issuer named wrongly) refused', () => {
+    const root = join(GAKA, 'algorithm_RSA_SecurityLevel_StrongBox', 'cert3.pem');
+    const text = `version: 1\ntrust:\n  - id: strongbox-2018\n    certificates: [${JSON.stringify(root)}]\n    formats: [android-key]\n`;
+    const rsa = verifier(text).verify(gakaChain('algorithm_RSA_SecurityLevel_StrongBox'), {
+      at: GAKA_AT,
+      nonce: ABC,
+    });
+    expect(rsa.code, rsa.message).toBe('ACCEPTED');
+    expect(rsa.claims?.securityLevel).toBe('secure-element');
+    const ec = verifier(text).verify(gakaChain('algorithm_EC_SecurityLevel_StrongBox'), {
+      at: GAKA_AT,
+      nonce: ABC,
+    });
+    expect(ec.code).toBe('PATH_SIGNATURE_INVALID');
+  });
+
+  it('accepts an expired factory chain today under the Google root, reporting android-expired-chain', () => {
+    const rel = 'blueline/sdk28/TEE_EC_NONE.pem';
+    const verdict = verifier().verify(input(rel), { at: Date.UTC(2026, 10, 30), nonce: challengeOf(rel) });
+    expect(verdict.code, verdict.message).toBe('ACCEPTED');
+    expect(verdict.quirks?.some((q) => q.id === 'android-expired-chain')).toBe(true);
+  });
+
+  it('refuses the expired-chain tolerance under any other anchor (quirks are scoped to Google keys)', () => {
+    const [, , , root] = pemCerts(join(KA, 'blueline/sdk28/TEE_EC_NONE.pem'));
+    const file = join(tmp, 'self-root.pem');
+    writeFileSync(
+      file,
+      `-----BEGIN CERTIFICATE-----\n${Buffer.from(root!.der).toString('base64')}\n-----END CERTIFICATE-----\n`,
+    );
+    // The same key under an operator-chosen id still is a Google key: scope is by key, not id.
+    const text = `version: 1\ntrust:\n  - id: my-android-root\n    certificates: [${JSON.stringify(file)}]\n    formats: [android-key]\n`;
+    const rel = 'blueline/sdk28/TEE_EC_NONE.pem';
+    const verdict = verifier(text).verify(input(rel), {
+      at: Date.UTC(2026, 10, 30),
+      nonce: challengeOf(rel),
+    });
+    expect(verdict.code, verdict.message).toBe('ACCEPTED');
+  });
+
+  it('rejects a wrong challenge with NONCE_MISMATCH', () => {
+    const rel = 'caiman/sdk36/TEE_EC_RKP.pem';
+    const verdict = verifier().verify(input(rel), { at: manifestTime(rel)!, nonce: new Uint8Array(36) });
+    expect(verdict.code).toBe('NONCE_MISMATCH');
+  });
+
+  it('rejects a chain whose intermediate serial the status list revokes (CERT_REVOKED)', () => {
+    const rel = 'caiman/sdk36/TEE_EC_RKP.pem';
+    const [, attestationKeyCert] = pemCerts(join(KA, rel));
+    const list = join(tmp, 'status-revoked.json');
+    writeFileSync(
+      list,
+      JSON.stringify({
+        entries: {
+          [attestationKeyCert!.serialHex.replace(/^0+/, '')]: { status: 'REVOKED', reason: 'KEY_COMPROMISE' },
+        },
+      }),
+    );
+    const verdict = verifier(policyText(list)).verify(input(rel), {
+      at: manifestTime(rel)!,
+      nonce: challengeOf(rel),
+    });
+    expect(verdict.code).toBe('CERT_REVOKED');
+  });
+
+  it('treats SUSPENDED like REVOKED (the status.json test certificate)', () => {
+    const [suspended] = pemCerts(join(GAKA, 'test-cert-suspended.pem'));
+    const list = JSON.parse(readFileSync(STATUS, 'utf8')) as { entries: Record<string, { status: string }> };
+    expect(list.entries[suspended!.serialHex.replace(/^0+/, '')]?.status).toBe('SUSPENDED');
+  });
+
+  it('refuses software-rooted chains even when an operator trusts the software root', () => {
+    const roots = pemCerts(join(KA, 'software-roots.pem'));
+    const file = join(tmp, 'software-roots.pem');
+    writeFileSync(
+      file,
+      roots
+        .map(
+          (r) =>
+            `-----BEGIN CERTIFICATE-----\n${Buffer.from(r.der).toString('base64')}\n-----END CERTIFICATE-----\n`,
+        )
+        .join(''),
+    );
+    const text = policyText(
+      STATUS,
+      `  - id: aosp-software\n    certificates: [${JSON.stringify(file)}]\n    formats: [android-key]\n`,
+    );
+    for (const rel of ['marlin/sdk29/TEE_EC_NONE.pem', 'marlin/sdk29/TEE_RSA_NONE.pem']) {
+      const full = verifier(text).verify(input(rel), { at: manifestTime(rel)!, nonce: challengeOf(rel) });
+      expect(full.code).toBe('ANDROID_SOFTWARE_ROOT');
+      // Without the root in the evidence, the issuer name of its child still gives it away.
+      const certs = pemCerts(join(KA, rel)).slice(0, 2);
+      const partial = verifier(text).verify(
+        { kind: 'certificates', certificates: certs },
+        { at: manifestTime(rel)! },
+      );
+      expect(partial.code).toBe('ANDROID_SOFTWARE_ROOT');
+    }
+  });
+
+  it('rejects the edited leaf with tags out of order: SIGNATURE_INVALID', () => {
+    const verdict = verifier().verify(input('invalid/tags_not_in_ascending_order.pem'), {
+      at: Date.UTC(2024, 0, 1),
+    });
+    expect(verdict.code).toBe('SIGNATURE_INVALID');
+    expect(verdict.message).toContain('out of order');
+  });
+
+  it('rejects the malformed RootOfTrust.deviceLocked encoding: ATTESTATION_MALFORMED', () => {
+    const verdict = verifier().verify(input('invalid/malformed_rot_device_locked.pem'), {
+      at: Date.UTC(2024, 0, 1),
+    });
+    expect(verdict.code).toBe('ATTESTATION_MALFORMED');
+  });
+
+  it('describes the ML-DSA attested key even though the path refuses it', () => {
+    for (const rel of ['tokay/sdk37/TEE_MLDSA_FACTORY.pem', 'tokay/sdk37/TEE_MLDSA_RKP.pem']) {
+      const verdict = verifier().verify(input(rel), { at: manifestTime(rel)!, nonce: challengeOf(rel) });
+      expect(verdict.code).toBe('ALGORITHM_UNSUPPORTED');
+      expect(String(verdict.claims?.keyAlgorithm)).toMatch(/^ml-dsa-(44|65|87)$/);
+    }
+  });
+
+  it('reports ID attestation fields as display claims', () => {
+    const rel = 'akita/sdk34/TEE_RSA_BASE+IMEI.pem';
+    const verdict = verifier().verify(input(rel), { at: manifestTime(rel)!, nonce: challengeOf(rel) });
+    expect(verdict.code, verdict.message).toBe('ACCEPTED');
+    expect(verdict.claims?.model).toBe('Pixel 8a');
+    expect(verdict.claims?.deviceIds).toMatchObject({ brand: 'google', imei: '351163520096208' });
+    expect(verdict.claims?.application).toEqual({
+      packages: [{ name: 'AndroidSystem', version: '1' }],
+      signingCertificateSha256: [],
+    });
+  });
+});
