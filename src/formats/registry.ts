@@ -2,6 +2,7 @@
  * The evidence formats Provenance knows, in detection order. A verifier takes a list (this
  * one by default) so an integrator can narrow it; formats never import each other.
  */
+import { appleFormat } from './apple/index.js';
 import { cloudHsmFormat } from './cloud-hsm/index.js';
 import { provenanceFormat } from './provenance/index.js';
 import { tpmFormat } from './tpm/index.js';
@@ -13,6 +14,7 @@ export const DEFAULT_FORMATS: readonly AttestationFormat[] = [
   yubikeyPivFormat,
   tpmFormat,
   cloudHsmFormat,
+  appleFormat,
 ];
 
 /** The first format that recognises the input, or undefined. */

@@ -55,6 +55,8 @@ export type EvidenceInput =
       readonly attestationObject: Uint8Array;
       /** `<TeamID>.<BundleID>`. */
       readonly appId: string;
+      /** Accept the App Attest development environment (AAGUID "appattestdevelop"); default false. */
+      readonly allowDevelopment?: boolean;
       /** Always empty: the chain travels inside the object (x5c). Kept so every kind has the field. */
       readonly certificates: readonly Certificate[];
     };
