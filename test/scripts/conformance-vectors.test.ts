@@ -1,0 +1,201 @@
+/**
+ * `npm run conformance:vectors` (scripts/conformance-vectors.ts) in-process over
+ * ../shared/vectors: zero unexpected entries in the families whose formats are done, the JSON
+ * shape the issue fixes, exit codes and options, and an expectations table that covers every
+ * manifest file with a reason for every rejection. Skips with a printed reason when the vectors
+ * are absent, except in CI.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { EXPECTATIONS, expectationFor } from '../../scripts/conformance-vectors/expectations.js';
+import {
+  type Actual,
+  CATEGORIES,
+  type Category,
+  meets,
+  summarize,
+} from '../../scripts/conformance-vectors/model.js';
+import { rocaModuli } from '../../scripts/conformance-vectors/roca.js';
+import { Vectors } from '../../scripts/conformance-vectors/vectors.js';
+import {
+  defaultVectorsDir,
+  main,
+  parseConformanceArgs,
+  runConformance,
+} from '../../scripts/conformance-vectors.js';
+import { isProvenanceError } from '../../src/core/errors.js';
+
+const VECTORS = join(fileURLToPath(new URL('../../', import.meta.url)), '..', 'shared', 'vectors');
+const available = existsSync(join(VECTORS, 'manifest.json'));
+
+if (!available) {
+  const reason = `attestation vectors not found in ${VECTORS}`;
+  if (process.env.CI === 'true') {
+    it('has the attestation vectors in CI', () => {
+      throw new Error(reason);
+    });
+  } else {
+    console.log(`skipping vector conformance tests: ${reason}`);
+  }
+}
+
+/** The families whose formats have landed: every entry must be as expected. */
+const DONE: readonly Category[] = ['yubikey-piv', 'tpm', 'cloud-hsm', 'fido-mds', 'roca'];
+
+function sink() {
+  let text = '';
+  return {
+    write: (s: string) => (text += s),
+    get text() {
+      return text;
+    },
+  };
+}
+
+describe('conformance model', () => {
+  it('a reject meets its expectation only with the expected code', () => {
+    const exp = { outcome: 'reject', code: 'PATH_NOT_FOUND', reason: 'x' } as const;
+    expect(meets(exp, { outcome: 'reject', code: 'PATH_NOT_FOUND' })).toBe(true);
+    expect(meets(exp, { outcome: 'reject', code: 'SIGNATURE_INVALID' })).toBe(false);
+    expect(meets(exp, { outcome: 'accept' })).toBe(false);
+    expect(meets(null, { outcome: 'accept' })).toBe(false);
+    expect(meets({ outcome: 'parse' }, { outcome: 'error', code: 'UNCAUGHT' })).toBe(false);
+  });
+
+  it('summarizes per category with unexpected files and reasons for expected rejections', () => {
+    const ok: Actual = { outcome: 'accept' };
+    const s = summarize([
+      { category: 'roca', file: 'a', expected: { outcome: 'accept' }, actual: ok, asExpected: true },
+      {
+        category: 'roca',
+        file: 'b',
+        expected: { outcome: 'reject', code: 'KEY_ROCA_VULNERABLE', reason: 'weak' },
+        actual: { outcome: 'reject', code: 'KEY_ROCA_VULNERABLE' },
+        asExpected: true,
+      },
+      { category: 'tpm', file: 'c', expected: null, actual: ok, asExpected: false },
+    ]);
+    expect(Object.keys(s)).toEqual([...CATEGORIES]);
+    expect(s.roca).toEqual({
+      total: 2,
+      asExpected: 2,
+      unexpected: [],
+      onPurpose: [{ file: 'b', reason: 'weak' }],
+    });
+    expect(s.tpm).toEqual({ total: 1, asExpected: 0, unexpected: ['c'], onPurpose: [] });
+    expect(s.webauthn.total).toBe(0);
+  });
+
+  it('every rejection in the table carries a code and a reason', () => {
+    for (const r of EXPECTATIONS) {
+      if (r.expect.outcome !== 'reject') continue;
+      expect(r.expect.code, String(r.match)).toMatch(/^[A-Z][A-Z0-9_]+$/);
+      expect(r.expect.reason, String(r.match)).toBeTruthy();
+    }
+  });
+
+  it('parses options and refuses unknown ones with USAGE', () => {
+    expect(parseConformanceArgs(['--json', '--only', 'tpm,roca', '--no-fail'])).toEqual({
+      json: true,
+      verbose: false,
+      noFail: true,
+      only: ['tpm', 'roca'],
+    });
+    for (const argv of [['--fast'], ['--only', 'x509'], ['--dir']]) {
+      let thrown: unknown;
+      try {
+        parseConformanceArgs(argv);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(isProvenanceError(thrown) && thrown.code).toBe('USAGE');
+    }
+    expect(defaultVectorsDir()).toMatch(/shared[/\\]vectors$/);
+  });
+
+  it('exits 2 without a manifest', async () => {
+    const err = sink();
+    expect(await main(['--dir', join(VECTORS, 'no-such-dir')], sink(), err)).toBe(2);
+    expect(err.text).toContain('manifest.json');
+  });
+});
+
+describe.skipIf(!available)('conformance:vectors on ../shared/vectors', () => {
+  const report = available ? runConformance({ dir: VECTORS, only: DONE }) : null;
+
+  for (const c of DONE) {
+    it(`${c}: every entry as expected`, () => {
+      const bad = report!.results
+        .filter((r) => r.category === c && !r.asExpected)
+        .map((r) => `${r.file}: ${r.actual.outcome} ${r.actual.code ?? ''} ${r.actual.message ?? ''}`);
+      expect(bad).toEqual([]);
+      expect(report!.summary[c].total).toBeGreaterThan(0);
+    });
+  }
+
+  it('covers every manifest file of every category with an expectation', () => {
+    const v = new Vectors(VECTORS);
+    const missing = v
+      .manifest()
+      .filter((f) => DONE.includes(f.category))
+      .filter((f) => expectationFor(f.dest) === null)
+      .map((f) => f.dest);
+    expect(missing).toEqual([]);
+    const counts = Object.fromEntries(
+      DONE.map((c) => [c, v.manifest().filter((f) => f.category === c).length]),
+    );
+    // The yubikey-piv total adds the two documented wrong pairings.
+    expect(report!.summary['yubikey-piv'].total).toBe(counts['yubikey-piv']! + 2);
+    expect(report!.summary.roca.total).toBe(counts['roca']);
+  });
+
+  it('lists the genuine vectors refused on purpose with their reason', () => {
+    const tpm = report!.summary.tpm.onPurpose;
+    expect(tpm.filter((p) => p.reason.includes('SHA1'))).toHaveLength(12);
+    const certify = report!.results.find((r) => r.file.endsWith('stm_netpassport/certInfo_TPMS_ATTEST.bin'))!;
+    expect(certify.actual.code).toBe('ALGORITHM_NOT_ALLOWED');
+    expect(report!.summary['fido-mds'].onPurpose.map((p) => p.file)).toEqual([
+      'fido-mds/go-webauthn/mds3-spec-example-blob.jwt',
+    ]);
+    expect(report!.summary.roca.onPurpose).toHaveLength(12);
+  });
+
+  it('--json prints exactly one JSON object with the issue shape', async () => {
+    const out = sink();
+    const err = sink();
+    const code = await main(['--json', '--dir', VECTORS, '--only', 'roca,cloud-hsm'], out, err);
+    expect(err.text).toBe('');
+    expect(code).toBe(0);
+    expect(out.text.trim().split('\n')).toHaveLength(1);
+    const parsed = JSON.parse(out.text) as Record<string, unknown>;
+    expect(Object.keys(parsed)).toEqual(['cloud-hsm', 'roca']);
+    expect(parsed['roca']).toMatchObject({ total: 35, asExpected: 35, unexpected: [] });
+    for (const s of Object.values(parsed))
+      expect(Object.keys(s as object)).toEqual(['total', 'asExpected', 'unexpected', 'onPurpose']);
+  });
+
+  it('exits 1 on an unexpected entry, 0 with --no-fail, and names it in the human report', async () => {
+    // An expectations table that expects the wrong thing of one ROCA file.
+    const rules = [
+      { match: 'roca/crocs-muni-roca/cert01.pem', expect: { outcome: 'parse' as const } },
+      ...EXPECTATIONS,
+    ];
+    const r = runConformance({ dir: VECTORS, only: ['roca'], expectations: rules });
+    expect(r.summary.roca.unexpected).toEqual(['roca/crocs-muni-roca/cert01.pem']);
+    const out = sink();
+    expect(await main(['--dir', VECTORS, '--only', 'webauthn'], out, sink())).toBe(
+      runConformance({ dir: VECTORS, only: ['webauthn'] }).results.every((x) => x.asExpected) ? 0 : 1,
+    );
+    expect(await main(['--dir', VECTORS, '--only', 'webauthn', '--no-fail'], sink(), sink())).toBe(0);
+    expect(out.text).toContain('category');
+  });
+
+  it('reads every ROCA container (ssh, pgp, pkcs7, pem, moduli)', () => {
+    const v = new Vectors(VECTORS);
+    for (const f of ['ssh01.pub', 'key01.pgp', 'pkcs701.p7s', 'csr03.pem', 'privkey04.pem', 'mod04.txt'])
+      expect(rocaModuli(v, `roca/crocs-muni-roca/${f}`).length, f).toBeGreaterThan(0);
+    expect(rocaModuli(v, 'roca/crocs-muni-roca/fake_moduli_decimal.txt').length).toBeGreaterThan(5);
+  });
+});
