@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { fail, isProvenanceError } from '../core/errors.js';
+import { ANDROID_KEY_POLICY_TEMPLATE } from '../formats/android-key/policy-template.js';
 import { YUBIKEY_POLICY_TEMPLATE } from '../formats/yubikey-piv/policy-template.js';
 import { describePolicy, loadPolicyFile, policySummary } from '../policy/index.js';
 import { catalogWarnings } from '../trust/catalog/policy.js';
@@ -22,6 +23,10 @@ export const POLICY_TEMPLATES: Readonly<Record<string, { readonly about: string;
   'yubikey-piv': {
     about: 'YubiKey PIV attestation: the three Yubico roots, ROCA firmware and keys denied (docs/yubikey.md)',
     text: YUBIKEY_POLICY_TEMPLATE,
+  },
+  'android-key': {
+    about: 'Android Key Attestation: Google roots and status list, TEE or StrongBox, nonce (docs/android.md)',
+    text: ANDROID_KEY_POLICY_TEMPLATE,
   },
 };
 

@@ -2,6 +2,7 @@
  * The evidence formats Provenance knows, in detection order. A verifier takes a list (this
  * one by default) so an integrator can narrow it; formats never import each other.
  */
+import { androidKeyFormat } from './android-key/index.js';
 import { appleFormat } from './apple/index.js';
 import { cloudHsmFormat } from './cloud-hsm/index.js';
 import { provenanceFormat } from './provenance/index.js';
@@ -14,6 +15,7 @@ export const DEFAULT_FORMATS: readonly AttestationFormat[] = [
   yubikeyPivFormat,
   tpmFormat,
   cloudHsmFormat,
+  androidKeyFormat,
   appleFormat,
 ];
 
