@@ -7,6 +7,8 @@
 import type { Command } from 'commander';
 import { fail, isProvenanceError } from '../core/errors.js';
 import { ANDROID_KEY_POLICY_TEMPLATE } from '../formats/android-key/policy-template.js';
+import { APPLE_POLICY_TEMPLATE } from '../formats/apple/policy-template.js';
+import { CLOUD_HSM_POLICY_TEMPLATE } from '../formats/cloud-hsm/policy-template.js';
 import { YUBIKEY_POLICY_TEMPLATE } from '../formats/yubikey-piv/policy-template.js';
 import { describePolicy, loadPolicyFile, policySummary } from '../policy/index.js';
 import { catalogWarnings } from '../trust/catalog/policy.js';
@@ -27,6 +29,16 @@ export const POLICY_TEMPLATES: Readonly<Record<string, { readonly about: string;
   'android-key': {
     about: 'Android Key Attestation: Google roots and status list, TEE or StrongBox, nonce (docs/android.md)',
     text: ANDROID_KEY_POLICY_TEMPLATE,
+  },
+  'cloud-hsm': {
+    about:
+      'Google Cloud HSM: Cavium and Google roots (both chains), HSM-generated non-exportable keys (docs/cloud-hsm.md)',
+    text: CLOUD_HSM_POLICY_TEMPLATE,
+  },
+  apple: {
+    about:
+      'Apple App Attest and Managed Device Attestation: the two Apple roots, nonce required (docs/apple.md)',
+    text: APPLE_POLICY_TEMPLATE,
   },
 };
 

@@ -7,6 +7,8 @@
  */
 import { fail } from '../core/errors.js';
 import { decodePem, isPem } from '../core/pem.js';
+import { decodeAppAttestEvidence } from '../formats/apple/input.js';
+import { decodeCloudHsmEvidence } from '../formats/cloud-hsm/input.js';
 import type { EvidenceInput } from '../formats/types.js';
 import { type Certificate, parseCertificate } from '../pki/certificate.js';
 import { isCsr, type ParsedCsr, parseCsr } from '../pki/csr.js';
@@ -30,6 +32,9 @@ export function decodeEvidence(bytes: Uint8Array): EvidenceInput {
     });
   }
   if (bytes.length === 0) fail('INPUT_UNRECOGNIZED', 'the evidence is empty');
+  // Cloud HSM (Cloud KMS JSON, or PEM with a MARVELL ATTESTATION block) and App Attest JSON.
+  const vendor = decodeCloudHsmEvidence(bytes) ?? decodeAppAttestEvidence(bytes);
+  if (vendor) return vendor;
   if (isPem(bytes)) {
     const blocks = decodePem(Buffer.from(bytes).toString('latin1'), EVIDENCE_LIMITS.maxCertificates + 1);
     const certificates: Certificate[] = [];
