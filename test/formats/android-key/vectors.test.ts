@@ -166,7 +166,7 @@ describe.skipIf(!available)('Android vectors: quirks, expiry, revocation and doc
     expect(verdict.quirks?.some((q) => q.id === 'android-expired-chain')).toBe(true);
   });
 
-  it('refuses the expired-chain tolerance under any other anchor (quirks are scoped to Google keys)', () => {
+  it('scopes the quirks by key: the Google root under an operator-chosen id still gets them', () => {
     const [, , , root] = pemCerts(join(KA, 'blueline/sdk28/TEE_EC_NONE.pem'));
     const file = join(tmp, 'self-root.pem');
     writeFileSync(
