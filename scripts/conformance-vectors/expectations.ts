@@ -33,6 +33,11 @@ const AIK_AT = '2022-06-01T00:00:00Z';
 /** Infineon EK 2015–2030, GCE vTPM 2022–2052 (MANIFEST.md §4). */
 const EK_AT = '2026-06-01T00:00:00Z';
 
+const SOFTWARE_ROOT =
+  'real Pixel (marlin) chains that end at the AOSP software attestation root: not hardware-backed, refused even when trusted';
+const MLDSA =
+  'real Pixel (tokay) chains whose leaf key is ML-DSA (post-quantum): the path key policy has no ML-DSA, a stable refusal';
+
 const SHA1_AIK =
   'real Windows Hello TPM: the AIK signs TPMS_ATTEST with RSASSA-SHA1 (COSE alg -65535, RS1), which the default algorithm policy refuses (extraData and Name check out first)';
 
@@ -87,6 +92,216 @@ export const EXPECTATIONS: readonly ExpectationRule[] = [
   },
   { match: /^tpm\/keylime-test-data\/ak\.(pub|name)$/, expect: accept(undefined, 'Name(ak.pub) = ak.name') },
   { match: /^tpm\//, expect: parse() },
+
+  // --- android-key (MANIFEST.md §3) ---------------------------------------------------------
+  // Device chains at their creationDateTime (MANIFEST) with the challenge of their expected JSON.
+  {
+    match: 'android-key/android-keyattestation/akita/sdk34/SB_RSA_NONE.pem',
+    expect: { outcome: 'accept', at: at('2024-09-26T22:31:27.639Z'), challenge: 'Y2hhbGxlbmdl' },
+  },
+  {
+    match: 'android-key/android-keyattestation/akita/sdk34/TEE_EC_NONE.pem',
+    expect: { outcome: 'accept', at: at('2024-09-26T22:31:25.586Z'), challenge: 'Y2hhbGxlbmdl' },
+  },
+  {
+    match: 'android-key/android-keyattestation/akita/sdk34/TEE_RSA_BASE+IMEI.pem',
+    expect: { outcome: 'accept', at: at('2024-09-26T22:31:25.676Z'), challenge: 'Y2hhbGxlbmdl' },
+  },
+  {
+    match: 'android-key/android-keyattestation/akita/sdk34/TEE_RSA_NONE.pem',
+    expect: { outcome: 'accept', at: at('2024-09-26T22:31:24.700Z'), challenge: 'Y2hhbGxlbmdl' },
+  },
+  {
+    match: 'android-key/android-keyattestation/akita/sdk34/TEE_RSA_NONE_USERAUTH.pem',
+    expect: { outcome: 'accept', at: at('2024-09-26T22:31:25.092Z'), challenge: 'Y2hhbGxlbmdl' },
+  },
+  {
+    match: 'android-key/android-keyattestation/blueline/sdk28/SB_RSA_NONE.pem',
+    expect: { outcome: 'accept', at: at('2020-08-29T08:21:14.215Z'), challenge: 'Y2hhbGxlbmdl' },
+  },
+  {
+    match: 'android-key/android-keyattestation/blueline/sdk28/SB_RSA_NONE_USERAUTH.pem',
+    expect: { outcome: 'accept', at: at('2020-08-29T08:21:07.129Z'), challenge: 'Y2hhbGxlbmdl' },
+  },
+  {
+    match: 'android-key/android-keyattestation/blueline/sdk28/TEE_EC_NONE.pem',
+    expect: { outcome: 'accept', at: at('2018-09-28T23:40:35.062Z'), challenge: 'Y2hhbGxlbmdl' },
+  },
+  {
+    match: 'android-key/android-keyattestation/blueline/sdk28/TEE_RSA_BASE+IMEI.pem',
+    expect: { outcome: 'accept', at: at('2018-09-28T23:40:35.177Z'), challenge: 'Y2hhbGxlbmdl' },
+  },
+  {
+    match: 'android-key/android-keyattestation/blueline/sdk28/TEE_RSA_NONE.pem',
+    expect: { outcome: 'accept', at: at('2018-09-28T23:40:28.279Z'), challenge: 'Y2hhbGxlbmdl' },
+  },
+  {
+    match: 'android-key/android-keyattestation/caiman/sdk36/SB_EC_RKP.pem',
+    expect: {
+      outcome: 'accept',
+      at: at('2025-09-26T15:30:46.327Z'),
+      challenge: 'N2NjYWMxZWEtNDg0NS00ODJlLTg1OGQtZjZmYTlhYThjMjk1',
+    },
+  },
+  {
+    match: 'android-key/android-keyattestation/caiman/sdk36/TEE_EC_RKP.pem',
+    expect: {
+      outcome: 'accept',
+      at: at('2025-09-26T15:31:20.964Z'),
+      challenge: 'ZDY4OGQ3NjMtNjExOC00Y2E2LTk0YjItZTZjZDllZDdlNGU0',
+    },
+  },
+  {
+    match: 'android-key/android-keyattestation/marlin/sdk29/TEE_EC_NONE.pem',
+    expect: reject('ANDROID_SOFTWARE_ROOT', SOFTWARE_ROOT, {
+      at: at('2019-10-29T00:21:52Z'),
+      challenge: 'Y2hhbGxlbmdl',
+    }),
+  },
+  {
+    match: 'android-key/android-keyattestation/marlin/sdk29/TEE_RSA_NONE.pem',
+    expect: reject('ANDROID_SOFTWARE_ROOT', SOFTWARE_ROOT, {
+      at: at('2019-10-29T00:21:50Z'),
+      challenge: 'Y2hhbGxlbmdl',
+    }),
+  },
+  {
+    match: 'android-key/android-keyattestation/sony-xperia10-iii/sdk33/TEE_EC.pem',
+    expect: {
+      outcome: 'accept',
+      at: at('2026-06-04T14:59:05Z'),
+      challenge: 'Pq_k1d0AkN5aQrQytCSBr1zimWNlayWExZpJLeFtAMk',
+    },
+  },
+  {
+    match: 'android-key/android-keyattestation/tegu/sdk36/SB_EC_2026_ROOT.pem',
+    expect: {
+      outcome: 'accept',
+      at: at('2026-02-25T00:37:21.867Z'),
+      challenge: 'OTA1NzhlMWQtZjViZi00Y2NmLWEyN2YtYTRmNGQ4OWVlMjFm',
+    },
+  },
+  {
+    match: 'android-key/android-keyattestation/tegu/sdk36/TEE_EC_2026_ROOT.pem',
+    expect: {
+      outcome: 'accept',
+      at: at('2026-02-24T00:56:03.060Z'),
+      challenge: 'NjQxN2Y5MmMtZGFlZi00Y2MxLTg4MjgtNWJiMzkzMzhmZmQ1',
+    },
+  },
+  {
+    match: 'android-key/android-keyattestation/tegu/sdk37/TEE_MAX_USAGE_COUNT.pem',
+    expect: {
+      outcome: 'accept',
+      at: at('2026-07-06T18:15:16.745Z'),
+      challenge: 'NWMwOTZmMGYtZTk5OC00MDU5LWJkZWMtYmUzNmQ5MjhiZDhk',
+    },
+  },
+  {
+    match: 'android-key/android-keyattestation/tegu/sdk37/TEE_TRUSTED_CONF.pem',
+    expect: {
+      outcome: 'accept',
+      at: at('2026-07-01T21:56:05.900Z'),
+      challenge: 'YjE2MzFkYWItMmU2Yy00NjVmLThhN2YtMjRhNjE1MmE1MThh',
+    },
+  },
+  {
+    match: 'android-key/android-keyattestation/tokay/sdk37/TEE_MLDSA_FACTORY.pem',
+    expect: reject('ALGORITHM_UNSUPPORTED', MLDSA, {
+      at: at('2026-04-28T11:20:15.126Z'),
+      challenge: 'Y2hhbGxlbmdl',
+    }),
+  },
+  {
+    match: 'android-key/android-keyattestation/tokay/sdk37/TEE_MLDSA_RKP.pem',
+    expect: reject('ALGORITHM_UNSUPPORTED', MLDSA, {
+      at: at('2026-04-28T13:50:50.243Z'),
+      challenge: 'Y2hhbGxlbmdl',
+    }),
+  },
+  {
+    match: 'android-key/android-keyattestation/invalid/tags_not_in_ascending_order.pem',
+    expect: reject(
+      'SIGNATURE_INVALID',
+      'negative by construction: the leaf was edited (tags reordered), its signature no longer verifies',
+      {
+        at: at('2024-01-01T00:00:00Z'),
+      },
+    ),
+  },
+  {
+    match: 'android-key/android-keyattestation/invalid/malformed_rot_device_locked.pem',
+    expect: reject(
+      'ATTESTATION_MALFORMED',
+      'negative by construction: RootOfTrust.deviceLocked is not a DER BOOLEAN (android/keyattestation reads it leniently)',
+      {
+        at: at('2024-01-01T00:00:00Z'),
+      },
+    ),
+  },
+  {
+    match: 'android-key/android-keyattestation/p256_sha384_intermediate.pem',
+    expect: accept('2024-10-20T00:00:00Z', 'synthetic chain, its last certificate as anchor'),
+  },
+  // google/android-key-attestation: cert0..cert3 of a folder are one chain; challenge "abc", openssl -attime 1570000000.
+  ...['EC', 'RSA'].map((alg) => ({
+    match: new RegExp(
+      `^android-key/google-android-key-attestation/algorithm_${alg}_SecurityLevel_TEE/cert[0-3]\\.pem$`,
+    ),
+    expect: { outcome: 'accept', at: 1_570_000_000_000, challenge: 'YWJj' } as Expectation,
+  })),
+  {
+    match:
+      /^android-key\/google-android-key-attestation\/algorithm_EC_SecurityLevel_StrongBox\/cert[0-3]\.pem$/,
+    expect: reject(
+      'PATH_SIGNATURE_INVALID',
+      'the StrongBox EC leaf names cert2 as its issuer but is not signed by its key (OpenSSL: certificate signature failure)',
+      {
+        at: 1_570_000_000_000,
+        challenge: 'YWJj',
+      },
+    ),
+  },
+  {
+    match:
+      /^android-key\/google-android-key-attestation\/algorithm_RSA_SecurityLevel_StrongBox\/cert[0-3]\.pem$/,
+    expect: reject(
+      'PATH_NOT_FOUND',
+      'the StrongBox RSA chain ends at a 2018 StrongBox root (serialNumber=e35d38c6897d47e8), not at a Google root the policy trusts',
+      {
+        at: 1_570_000_000_000,
+        challenge: 'YWJj',
+      },
+    ),
+  },
+  {
+    match: 'android-key/google-android-key-attestation/test-cert-suspended.pem',
+    expect: reject(
+      'CERT_REVOKED',
+      'the Android status list marks this certificate SUSPENDED (KEY_COMPROMISE)',
+    ),
+  },
+  { match: /^android-key\//, expect: parse() },
+
+  // --- apple (MANIFEST.md §5) -------------------------------------------------------------------
+  {
+    match: 'apple/webauthn4j/app-attest_kayak_2020.json',
+    expect: accept('2020-09-28T00:00:00Z', 'production App Attest'),
+  },
+  {
+    match: 'apple/bas-d-appattest/attestation.json',
+    expect: accept('2021-04-14T09:55:20Z', 'development App Attest'),
+  },
+  // Leaves expired 2024-12-21 / 2025-01-08 (node-app-attest never checks dates): inside their validity.
+  {
+    match: /^apple\/node-app-attest\/attestation-(production|development)\.json$/,
+    expect: accept('2024-06-01T00:00:00Z'),
+  },
+  {
+    match: /^apple\/.*\/assertion\.json$/,
+    expect: accept(undefined, 'App Attest assertion by the attested key'),
+  },
+  { match: /^apple\//, expect: parse() },
 
   // --- cloud-hsm (MANIFEST.md §7) ----------------------------------------------------------------
   // Cavium root expired 2025-11-16; the KMS partition certificates date from 2018–2019.
