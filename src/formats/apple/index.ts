@@ -9,9 +9,9 @@
  *   the Apple device-property extensions first or in any order). Chains to the Apple Enterprise
  *   Attestation Root CA; the freshness code must be SHA-256 of the expected challenge.
  *
- * Both Apple roots are P-384 CAs that sign P-256 leaves with ecdsa-with-SHA256 (the hash
- * follows the leaf's signer key size policy of Apple, not the curve): the shared path
- * validator accepts that, so no quirk is needed.
+ * Apple's P-384 intermediates sign the P-256 leaves with ecdsa-with-SHA256 (a hash weaker than
+ * the signing curve, which RFC 5480 §4 recommends against but does not forbid): the shared path
+ * validator accepts it, so no quirk is needed.
  *
  * @example
  * const verdict = createVerifier({ policy }).verify(
