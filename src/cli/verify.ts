@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { fail } from '../core/errors.js';
+import { decodeBase64Lenient } from '../formats/webauthn/containers.js';
 import { parseCertificateBundle } from '../pki/bundle.js';
 import type { Certificate } from '../pki/certificate.js';
 import {
@@ -16,6 +17,7 @@ import {
 } from '../policy/index.js';
 import { lookupCatalog } from '../trust/catalog/lookup.js';
 import { loadTokenLists } from '../trust/lists/loader.js';
+import { loadMdsIndex } from '../trust/mds/index.js';
 import { decodeEvidence } from '../verify/input.js';
 import { createVerifier } from '../verify/verifier.js';
 import { type CliContext, CliExit, EXIT } from './context.js';
@@ -30,6 +32,10 @@ interface VerifyOptions {
   nonce?: string;
   at?: string;
   json?: boolean;
+  challenge?: string;
+  origin: string[];
+  rpId: string[];
+  mds?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -53,12 +59,20 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     )
     .option('--nonce <hex>', 'the challenge the evidence must carry')
     .option('--at <iso-time>', 'verify at this time instead of now (for recorded evidence)')
+    .option('--challenge <b64url>', 'WebAuthn: the challenge the registration must carry (base64url)')
+    .option('--origin <url>', 'WebAuthn: an allowed origin (repeatable)', collect, [])
+    .option('--rp-id <id>', 'WebAuthn: an allowed RP ID (repeatable)', collect, [])
+    .option(
+      '--mds <dir>',
+      'WebAuthn: a FIDO MDS index written by `provenance mds import` (anchors by AAGUID)',
+    )
     .option('--json', 'print the verdict as JSON')
     .addHelpText(
       'after',
       '\nExit status: 0 accepted, 1 rejected, 2 usage error or unreadable input.\n\nExamples:\n' +
         '  provenance verify att.pem --trust maker/cert.pem --allow line/cert.pem --nonce 0011223344556677\n' +
-        '  provenance verify req.csr --policy policy.yaml --nonce $NONCE --json\n',
+        '  provenance verify req.csr --policy policy.yaml --nonce $NONCE --json\n' +
+        '  provenance verify registration.json --mds mds --challenge $CHALLENGE --origin https://example.com --rp-id example.com\n',
     )
     .action(async (file: string, options: VerifyOptions) => {
       const policy = buildPolicy(options);
@@ -71,10 +85,24 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         policy.lists && policy.lists.length > 0
           ? await loadTokenLists(policy.lists, { now: ctx.clock() })
           : undefined;
-      const verifier = createVerifier({ policy, clock: ctx.clock, ...(lists ? { lists } : {}) });
+      const mds = options.mds === undefined ? undefined : loadMdsIndex(options.mds);
+      const verifier = createVerifier({
+        policy,
+        clock: ctx.clock,
+        ...(lists ? { lists } : {}),
+        ...(mds ? { mds } : {}),
+      });
+      const challenge =
+        options.challenge === undefined ? undefined : decodeBase64Lenient(options.challenge, '--challenge');
+      const webauthn = {
+        ...(challenge ? { challenge } : {}),
+        ...(options.origin.length > 0 ? { origin: options.origin } : {}),
+        ...(options.rpId.length > 0 ? { rpId: options.rpId } : {}),
+      };
       const verdict = verifier.verify(input, {
         ...(nonce ? { nonce } : {}),
         ...(at !== undefined ? { at } : {}),
+        ...(Object.keys(webauthn).length > 0 ? { webauthn } : {}),
       });
       if (options.json) ctx.out(`${JSON.stringify(verdict, null, 2)}\n`);
       else
@@ -93,6 +121,9 @@ function buildPolicy(options: VerifyOptions): Policy {
       fail('USAGE', 'use either --policy or --trust/--allow/--format, not both');
     return loadPolicyFile(options.policy);
   }
+  // WebAuthn with --mds alone: the MDS entry for the authenticator's AAGUID supplies the anchors.
+  if (options.trust.length === 0 && options.mds !== undefined && options.allow.length === 0)
+    return policyFromOptions({ trust: [], formats: ['webauthn'], source: '<command line>' });
   if (options.trust.length === 0) {
     fail(
       'USAGE',

@@ -8,6 +8,7 @@ import { cloudHsmFormat } from './cloud-hsm/index.js';
 import { provenanceFormat } from './provenance/index.js';
 import { tpmFormat } from './tpm/index.js';
 import type { AttestationFormat } from './types.js';
+import { webauthnFormat } from './webauthn/index.js';
 import { yubikeyPivFormat } from './yubikey-piv/index.js';
 
 export const DEFAULT_FORMATS: readonly AttestationFormat[] = [
@@ -17,6 +18,7 @@ export const DEFAULT_FORMATS: readonly AttestationFormat[] = [
   cloudHsmFormat,
   androidKeyFormat,
   appleFormat,
+  webauthnFormat,
 ];
 
 /** The first format that recognises the input, or undefined. */

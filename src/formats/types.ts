@@ -7,6 +7,7 @@ import type { Certificate } from '../pki/certificate.js';
 import type { ParsedCsr } from '../pki/csr.js';
 import type { KeyCache } from '../pki/keys.js';
 import type { PathProfile, PathQuirk, PathQuirkReport } from '../pki/path.js';
+import type { AttestationObject as WebauthnAttestationObject } from './webauthn/types.js';
 
 export type FormatId =
   | 'provenance'
@@ -59,7 +60,35 @@ export type EvidenceInput =
       readonly allowDevelopment?: boolean;
       /** Always empty: the chain travels inside the object (x5c). Kept so every kind has the field. */
       readonly certificates: readonly Certificate[];
+    }
+  /** A WebAuthn attestation object; the clientDataHash comes with it (python-fido2 parts) or from the expectations (docs/webauthn.md). */
+  | {
+      readonly kind: 'webauthn-attestation';
+      readonly attestation: WebauthnAttestationObject;
+      readonly clientDataHash: Uint8Array | null;
+      /** Always empty: the chain travels inside the statement (x5c). */
+      readonly certificates: readonly Certificate[];
+    }
+  /** A WebAuthn RegistrationResponseJSON: attestation object and clientDataJSON (WebAuthn §7.1). */
+  | {
+      readonly kind: 'webauthn-registration';
+      readonly attestation: WebauthnAttestationObject;
+      readonly clientDataJSON: Uint8Array;
+      /** Always empty: the chain travels inside the statement (x5c). */
+      readonly certificates: readonly Certificate[];
     };
+
+/** What the relying party expects of a WebAuthn registration (WebAuthn §7.1 steps 7–15). */
+export interface WebauthnExpectations {
+  /** Allowed origins (exact match of clientData.origin). */
+  readonly origin?: string | readonly string[];
+  /** Allowed RP IDs: rpIdHash must be SHA-256 of one of them. */
+  readonly rpId?: string | readonly string[];
+  /** The challenge bytes; defaults to the generic expected nonce. */
+  readonly challenge?: Uint8Array;
+  /** SHA-256 of clientDataJSON, for a bare attestation object whose client data is elsewhere. */
+  readonly clientDataHash?: Uint8Array;
+}
 
 /**
  * An attestation key the service bound to a TPM by credential activation (TPM2_MakeCredential /
@@ -87,6 +116,8 @@ export interface FormatContext {
   readonly boundKeys?: readonly BoundKey[];
   /** The verifier's decoded-key cache: formats verify signatures with cached KeyObjects. */
   readonly keyCache?: KeyCache;
+  /** WebAuthn registration expectations (origin, RP ID, challenge). */
+  readonly webauthn?: WebauthnExpectations;
 }
 
 export interface FormatResult {
@@ -108,6 +139,13 @@ export interface FormatResult {
   readonly quirks: readonly QuirkReport[];
   /** When the evidence is a CSR: its key was checked equal to attestedKey and its signature verified. */
   readonly csrVerified: boolean;
+  /**
+   * Set when the format verified the evidence but it proves nothing about where the key lives
+   * (WebAuthn self or none attestation): the verdict rejects with this code.
+   */
+  readonly noProvenance?: { readonly code: 'ATTESTATION_SELF' | 'ATTESTATION_NONE'; readonly reason: string };
+  /** Path options for this evidence on top of the format's (a WebAuthn statement's chain needs). */
+  readonly pathOptions?: FormatPathOptions;
   /**
    * The attestation key when it is vouched for by a binding instead of a certificate: the path
    * then reads attested key → this key → signerChain[0] (the EK certificate) → … → anchor.

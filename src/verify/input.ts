@@ -10,6 +10,7 @@ import { decodePem, isPem } from '../core/pem.js';
 import { decodeAppAttestEvidence } from '../formats/apple/input.js';
 import { decodeCloudHsmEvidence } from '../formats/cloud-hsm/input.js';
 import type { EvidenceInput } from '../formats/types.js';
+import { decodeWebauthnEvidence } from '../formats/webauthn/input.js';
 import { type Certificate, parseCertificate } from '../pki/certificate.js';
 import { isCsr, type ParsedCsr, parseCsr } from '../pki/csr.js';
 
@@ -60,6 +61,9 @@ export function decodeEvidence(bytes: Uint8Array): EvidenceInput {
       fail('INPUT_UNRECOGNIZED', 'no certificate or certification request in the PEM input');
     return { kind: 'certificates', certificates };
   }
+  // WebAuthn: a CBOR attestation object (0xa3) or registration JSON ('{'); docs/webauthn.md.
+  const webauthn = decodeWebauthnEvidence(bytes);
+  if (webauthn) return webauthn;
   if (bytes[0] !== 0x30) fail('INPUT_UNRECOGNIZED', 'the evidence is neither PEM nor a DER SEQUENCE');
   if (isCsr(bytes)) return { kind: 'csr', csr: parseCsr(bytes), certificates: [] };
   return { kind: 'certificates', certificates: [parseCertificate(bytes)] };

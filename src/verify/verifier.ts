@@ -25,6 +25,7 @@ import type {
   FormatContext,
   FormatResult,
   QuirkReport,
+  WebauthnExpectations,
 } from '../formats/types.js';
 import { anchorsForFormat } from '../pki/anchor.js';
 import type { Certificate } from '../pki/certificate.js';
@@ -33,6 +34,7 @@ import { type ValidatedPath, validatePath } from '../pki/path.js';
 import { evaluatePolicy, type Policy } from '../policy/index.js';
 import type { Finding, PathEntry } from '../policy/types.js';
 import type { TokenListSet } from '../trust/lists/types.js';
+import { attestationKeyIdentifier, checkMdsEntry, type MdsEntry, type MdsIndex } from '../trust/mds/index.js';
 import { revocationStage } from '../trust/revocation/stage.js';
 import type { RevocationProvider } from '../trust/revocation/types.js';
 import { decodeEvidence } from './input.js';
@@ -77,6 +79,12 @@ export interface VerifierOptions {
    * (`loadTokenLists`); a getter lets a service swap in refreshed lists. Missing lists fail closed.
    */
   readonly lists?: TokenListSet | (() => TokenListSet);
+  /**
+   * A verified FIDO MDS index (`provenance mds import`): WebAuthn evidence may then validate to
+   * the anchors of the MDS entry for its own AAGUID (or U2F key identifier), never to another
+   * entry's, and the entry's status is enforced (checkMdsEntry; docs/webauthn.md).
+   */
+  readonly mds?: MdsIndex;
 }
 
 export interface Expectations {
@@ -86,6 +94,8 @@ export interface Expectations {
   readonly at?: number;
   /** Attestation keys bound by credential activation for this enrollment (TPM; docs/tpm.md). */
   readonly boundKeys?: readonly BoundKey[];
+  /** WebAuthn registration: allowed origins and RP IDs, the challenge (else `nonce`), or a clientDataHash. */
+  readonly webauthn?: WebauthnExpectations;
 }
 
 export interface Verifier {
@@ -130,6 +140,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const ctx: FormatContext = {
         ...(expectations.nonce === undefined ? {} : { expectedNonce: expectations.nonce }),
         ...(expectations.boundKeys === undefined ? {} : { boundKeys: expectations.boundKeys }),
+        ...(expectations.webauthn === undefined ? {} : { webauthn: expectations.webauthn }),
         keyCache: cache,
       };
       result = format.verify(input, ctx);
@@ -145,9 +156,26 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return reject(e.code, e.message, { format: format.id });
     }
     findings.push(...formatFindings(result, expectations));
+    // 2b. Verified, but no provenance (WebAuthn self / none attestation): nothing vouches for
+    // the authenticator, so there is no path to validate (standards digest §3.4).
+    if (result.noProvenance) {
+      const { code, reason } = result.noProvenance;
+      findings.push({ check: 'format.provenance', ok: false, code, message: reason });
+      return reject(code, `${reason}: it proves nothing about the authenticator`, {
+        format: format.id,
+        claims: result.claims,
+        freshness: result.freshnessKind,
+      });
+    }
+    // 2c. FIDO MDS: the entry for this model (by AAGUID, or U2F key identifier) adds its own roots.
+    const mds = format.id === 'webauthn' ? options.mds : undefined;
+    const mdsEntry = mds ? mdsEntryFor(mds, result) : undefined;
 
     // 3. Certification path to an anchor that may vouch for this format.
-    const anchors = anchorsForFormat(policy.anchors, format.id);
+    const anchors = [
+      ...anchorsForFormat(policy.anchors, format.id),
+      ...(mds && mdsEntry ? mds.anchors(mdsEntry.entry) : []),
+    ];
     if (anchors.length === 0) {
       const message = `no trust anchor is configured for format "${format.id}": failing closed`;
       findings.push({ check: 'path', ok: false, code: 'TRUST_NO_ANCHORS', message });
@@ -162,6 +190,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const [leaf, ...pool] = result.signerChain;
       validated = validatePath(leaf!, {
         ...format.pathOptions,
+        ...result.pathOptions,
         anchors,
         intermediates: pool,
         time: at,
@@ -175,6 +204,51 @@ export function createVerifier(options: VerifierOptions): Verifier {
         claims: result.claims,
         freshness: result.freshnessKind,
       });
+    }
+    // 3a'. MDS: a path to the entry's roots must pass checkMdsEntry (scoping by key, status,
+    // compromised keys); a denied model is refused whatever anchor the path reached.
+    if (mds && mdsEntry) {
+      const viaEntry = mds.anchors(mdsEntry.entry).some((a) => a.spkiSha256 === validated.anchor.spkiSha256);
+      const decision = viaEntry
+        ? checkMdsEntry(mds, {
+            ...mdsEntry.query,
+            path: validated.certificates,
+            anchorSpkiSha256: validated.anchor.spkiSha256,
+          })
+        : mdsEntry.entry.status.deny
+          ? ({
+              ok: false,
+              code: 'POLICY_DENIED',
+              reason: `MDS status ${mdsEntry.entry.status.denyReason} for ${mdsEntry.entry.anchorId}`,
+            } as const)
+          : null;
+      if (decision && !decision.ok) {
+        findings.push({ check: 'mds', ok: false, code: decision.code, message: decision.reason });
+        return reject(decision.code, decision.reason, {
+          format: format.id,
+          claims: result.claims,
+          freshness: result.freshnessKind,
+        });
+      }
+      if (decision?.ok) {
+        const e = decision.entry;
+        findings.push({
+          check: 'mds',
+          ok: true,
+          message: `FIDO MDS entry ${e.anchorId} vouches for the model${e.status.current ? ` (status ${e.status.current})` : ''}`,
+          detail: { entry: e.anchorId, status: e.status.current, level: e.status.level },
+        });
+        // The description is the model only now: the chain ends at this entry's own roots.
+        result = {
+          ...result,
+          claims: {
+            ...result.claims,
+            ...(e.description ? { model: e.description } : {}),
+            mdsStatus: e.status.current,
+            ...(e.status.level ? { mdsCertification: e.status.level } : {}),
+          },
+        };
+      }
     }
     const path = pathEntries(result, validated);
     findings.push({
@@ -453,4 +527,21 @@ function pathEntries(result: FormatResult, validated: ValidatedPath): PathEntry[
     });
   });
   return entries;
+}
+
+/** The MDS entry for WebAuthn evidence: by AAGUID, or (zero AAGUID) by the U2F key identifier. */
+function mdsEntryFor(
+  mds: MdsIndex,
+  result: FormatResult,
+): { entry: MdsEntry; query: { aaguid?: string; keyIdentifier?: string } } | undefined {
+  const aaguid = typeof result.claims['aaguid'] === 'string' ? result.claims['aaguid'] : undefined;
+  if (aaguid && aaguid !== '00000000-0000-0000-0000-000000000000') {
+    const entry = mds.byAaguid(aaguid);
+    return entry ? { entry, query: { aaguid } } : undefined;
+  }
+  const leaf = result.signerChain[0];
+  if (!leaf) return undefined;
+  const keyIdentifier = attestationKeyIdentifier(leaf);
+  const entry = mds.byKeyIdentifier(keyIdentifier);
+  return entry ? { entry, query: { keyIdentifier } } : undefined;
 }

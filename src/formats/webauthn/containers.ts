@@ -133,16 +133,15 @@ export function parseClientData(bytes: Uint8Array): ClientData {
   const o = json as Record<string, unknown>;
   for (const k of ['type', 'challenge', 'origin'])
     if (typeof o[k] !== 'string') fail('WEBAUTHN_MALFORMED', `clientDataJSON member "${k}" must be a string`);
+  // tokenBinding (WebAuthn L2 §5.8.1): an object with a status; legacy browsers sent a bare
+  // string, which carries no binding and is ignored (as py_webauthn does).
   const tb = o['tokenBinding'];
   let tokenBindingStatus: string | undefined;
-  if (tb !== undefined) {
-    if (
-      typeof tb !== 'object' ||
-      tb === null ||
-      typeof (tb as Record<string, unknown>)['status'] !== 'string'
-    )
-      fail('WEBAUTHN_MALFORMED', 'clientDataJSON tokenBinding must be an object with a status');
-    tokenBindingStatus = (tb as Record<string, string>)['status'];
+  if (typeof tb === 'object' && tb !== null) {
+    const status = (tb as Record<string, unknown>)['status'];
+    if (typeof status !== 'string')
+      fail('WEBAUTHN_MALFORMED', 'clientDataJSON tokenBinding must have a status');
+    tokenBindingStatus = status;
   }
   return {
     type: o['type'] as string,
