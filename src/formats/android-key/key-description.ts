@@ -30,6 +30,7 @@ import {
   readBoolean,
   readNull,
   readOctetString,
+  readSmallInt,
   TAG,
   type Tlv,
 } from '../../core/der.js';
@@ -277,16 +278,21 @@ function malformed(message: string, details: Record<string, unknown> = {}): neve
 
 /** A non-negative INTEGER as a safe JS number. */
 function readUint(buf: Uint8Array, tlv: Tlv, what: string): number {
+  // Up to 6 content octets fits a safe number: skip the BigInt arithmetic (the common case).
+  if (tlv.end - tlv.valueStart <= 6) {
+    const n = readSmallInt(buf, tlv, what);
+    if (n < 0) malformed(`${what} out of range`, { field: what });
+    return n;
+  }
   const v = readBigInt(buf, tlv, what);
   if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) malformed(`${what} out of range`, { field: what });
   return Number(v);
 }
 
 function readEnum<T>(buf: Uint8Array, tlv: Tlv, names: readonly T[], what: string): T {
-  expectTag(tlv, TAG.ENUMERATED, what);
-  // ENUMERATED shares INTEGER's encoding rules (X.690 §8.4): re-read it under the INTEGER tag.
-  const v = readBigInt(buf, { ...tlv, tag: TAG.INTEGER, tagNumber: 2 }, what);
-  const name = v >= 0n && v < BigInt(names.length) ? names[Number(v)] : undefined;
+  // ENUMERATED shares INTEGER's encoding rules (X.690 §8.4), minimal encoding included.
+  const v = readSmallInt(buf, tlv, what, TAG.ENUMERATED);
+  const name = v >= 0 && v < names.length ? names[v] : undefined;
   if (name === undefined) malformed(`${what} has the unknown value ${v}`, { field: what, value: String(v) });
   return name;
 }
