@@ -27,6 +27,7 @@ import { type AppAttestResult, verifyAppAttest } from './appattest.js';
 import { checkMdaFreshness, decodeMdaCertificate, hasMdaExtension, type MdaAttestation } from './mda.js';
 
 export * from './appattest.js';
+export * from './assertion.js';
 export * from './mda.js';
 
 export const APPLE_FORMAT_ID = 'apple' as const;
