@@ -69,7 +69,10 @@ function malformed(message: string, details: Record<string, unknown> = {}): neve
 function b64url(part: string, what: string): Uint8Array {
   // RFC 7515 §2: base64url without padding.
   if (!B64URL.test(part) || part.length % 4 === 1) malformed(`${what} is not base64url`);
-  return new Uint8Array(Buffer.from(part, 'base64url'));
+  const bytes = new Uint8Array(Buffer.from(part, 'base64url'));
+  // Canonical only (RFC 4648 §3.5): no non-zero trailing bits, so one JWS has one spelling.
+  if (Buffer.from(bytes).toString('base64url') !== part) malformed(`${what} is not canonical base64url`);
+  return bytes;
 }
 
 function jsonObject(bytes: Uint8Array, what: string): Record<string, unknown> {
@@ -172,7 +175,9 @@ export function createAndroidSafetynetStatement(options: SafetynetOptions = {}):
       const chain = x5c.map((c, i) => {
         // RFC 7515 §4.1.6: x5c entries are standard base64 (not base64url) DER.
         if (typeof c !== 'string' || !B64STD.test(c)) return malformed(`JWS x5c[${i}] is not base64`);
-        return parseCertificate(new Uint8Array(Buffer.from(c, 'base64')));
+        const bytes = new Uint8Array(Buffer.from(c, 'base64'));
+        if (Buffer.from(bytes).toString('base64') !== c) malformed(`JWS x5c[${i}] is not canonical base64`);
+        return parseCertificate(bytes);
       });
       const leaf = chain[0]!;
       if (!verifyJws(header['alg'], new TextEncoder().encode(`${h}.${p}`), signature, leaf, ctx))
