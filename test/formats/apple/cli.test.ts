@@ -44,6 +44,12 @@ it('App Attest JSON needs an App ID and base64', () => {
   );
 });
 
+it('a bare App Attest object is a usage error pointing at the JSON file', async () => {
+  const { appAttestObject, appleCa } = await import('./build.js');
+  const { object } = appAttestObject(appleCa());
+  expect(outcome(() => decodeEvidence(object))).toBe('USAGE');
+});
+
 describe.runIf(available)('App Attest evidence file', () => {
   const dir = available ? mkdtempSync(join(tmpdir(), 'apple-cli-')) : '';
   afterAll(() => {
