@@ -23,7 +23,7 @@ import {
   type KeyObject,
   sign,
 } from 'node:crypto';
-import { der } from '../src/core/der-writer.js';
+import { der, tlvHighTag } from '../src/core/der-writer.js';
 import { OID } from '../src/core/oids.js';
 import { encodePem } from '../src/core/pem.js';
 import { encodeProvenanceKeyAttestation } from '../src/formats/provenance/extension.js';
@@ -165,6 +165,21 @@ export interface RawEdge {
   readonly jwk: JsonWebKey;
 }
 
+/** The edge `issuer` → `child` (a certificate signature). */
+function certEdge(child: Certificate, issuer: Certificate): RawEdge {
+  return statementEdge(issuer.spki, child.tbs, child.signature);
+}
+
+/** The edge of a signature by the key in `spki` over `data`. */
+function statementEdge(spki: Uint8Array, data: Uint8Array, signature: Uint8Array): RawEdge {
+  return {
+    spki: Buffer.from(spki),
+    tbs: Buffer.from(data),
+    signature: Buffer.from(signature),
+    jwk: createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).export({ format: 'jwk' }),
+  };
+}
+
 /**
  * The two signature edges of the provenance chain: root → token certificate and token
  * certificate → certificate of provenance.
@@ -242,6 +257,13 @@ export interface PackedRegistration {
   readonly expectedRPID: string;
   /** Certificates in x5c (attestation certificate first). */
   readonly x5cLength: number;
+  /**
+   * The signature edges bare crypto must check (the raw limit): each certificate signature up
+   * the chain to the root, then the statement signature over authenticatorData ‖ clientDataHash.
+   */
+  readonly edges: readonly RawEdge[];
+  /** clientDataJSON bytes (the raw limit hashes them, as every verifier must). */
+  readonly clientDataJSON: Uint8Array;
 }
 
 /** Two `packed` registrations under one root (register `root` with SimpleWebAuthn's SettingsService). */
@@ -272,12 +294,17 @@ export function packedRegistrations(now: number): PackedRegistrations {
   });
   return {
     root: root.der,
-    direct: packedRegistration(now, root, []),
-    withIntermediate: packedRegistration(now, intermediate, [intermediate.der]),
+    direct: packedRegistration(now, root, [], root),
+    withIntermediate: packedRegistration(now, intermediate, [intermediate.der], root),
   };
 }
 
-function packedRegistration(now: number, issuer: Party, chain: readonly Uint8Array[]): PackedRegistration {
+function packedRegistration(
+  now: number,
+  issuer: Party,
+  chain: readonly Uint8Array[],
+  root: Party,
+): PackedRegistration {
   const rpId = 'example.org';
   const origin = `https://${rpId}`;
   const aaguid = Uint8Array.from({ length: 16 }, (_, i) => 0x10 + i);
@@ -326,6 +353,11 @@ function packedRegistration(now: number, issuer: Party, chain: readonly Uint8Arr
   const clientDataHash = createHash('sha256').update(clientDataJSON).digest();
   const sig = sign('sha256', Buffer.concat([authData, clientDataHash]), attestation.key);
   const x5c = [attestation.der, ...chain];
+  const certs = [attestation.cert, ...chain.map((d) => parseCertificate(d))];
+  const edges = [
+    ...certs.map((c, i) => certEdge(c, certs[i + 1] ?? root.cert)),
+    statementEdge(attestation.signer.spki, Buffer.concat([authData, clientDataHash]), sig),
+  ].reverse();
   const attestationObject = encodeCbor(
     new Map<string, CborValue>([
       ['fmt', 'packed'],
@@ -356,5 +388,166 @@ function packedRegistration(now: number, issuer: Party, chain: readonly Uint8Arr
     expectedOrigin: origin,
     expectedRPID: rpId,
     x5cLength: x5c.length,
+    edges,
+    clientDataJSON: new Uint8Array(clientDataJSON),
+  };
+}
+
+// --- WebAuthn `android-key` --------------------------------------------------------------------
+
+/** Android KeyDescription extension (Android Key Attestation, "Certificate extension data schema"). */
+export const OID_ANDROID_KEY_DESCRIPTION = '1.3.6.1.4.1.11129.2.1.17';
+
+/** An AuthorizationList entry: [tag] EXPLICIT inner (context-specific, constructed; X.690 §8.14). */
+function authz(tag: number, inner: Uint8Array): Uint8Array {
+  return tlvHighTag(2, true, tag, inner);
+}
+
+/**
+ * A KeyDescription (attestationVersion 3, Keymaster 3, TEE) for a P-256 signing key generated in
+ * the TEE of a locked, verified-boot device: purpose SIGN, algorithm EC, keySize 256, digest
+ * SHA-256, ecCurve P-256, noAuthRequired, origin GENERATED, rootOfTrust, OS version and patch
+ * level, in ascending tag order; creationDateTime in the software list. No allApplications.
+ */
+export function androidKeyDescription(challenge: Uint8Array, now: number): Uint8Array {
+  const software = der.seq(authz(701, der.int(now)));
+  const hardware = der.seq(
+    authz(1, der.setOf(der.int(2))), // purpose: SIGN
+    authz(2, der.int(3)), // algorithm: EC
+    authz(3, der.int(256)), // keySize
+    authz(5, der.setOf(der.int(4))), // digest: SHA-256
+    authz(10, der.int(1)), // ecCurve: P-256
+    authz(503, der.null()), // noAuthRequired
+    authz(702, der.int(0)), // origin: GENERATED
+    authz(
+      704,
+      der.seq(
+        der.octets(new Uint8Array(32).fill(0x5a)),
+        der.bool(true),
+        der.enumerated(0),
+        der.octets(new Uint8Array(32).fill(0xa5)),
+      ),
+    ), // rootOfTrust: verifiedBootKey, deviceLocked, Verified, verifiedBootHash
+    authz(705, der.int(140000)), // osVersion 14.0.0
+    authz(706, der.int(202408)), // osPatchLevel
+  );
+  return der.seq(
+    der.int(3),
+    der.enumerated(1),
+    der.int(3),
+    der.enumerated(1),
+    der.octets(challenge),
+    der.octets(new Uint8Array(0)),
+    software,
+    hardware,
+  );
+}
+
+/** One `android-key` registration and the root to register (SimpleWebAuthn identifier 'android-key'). */
+export interface AndroidKeyRegistration extends PackedRegistration {
+  /** Root certificate DER (also the last x5c certificate, as SimpleWebAuthn requires). */
+  readonly root: Uint8Array;
+}
+
+/**
+ * An `android-key` attestation (WebAuthn §8.4) for a fresh P-256 credential: x5c = [credential
+ * certificate with the KeyDescription (attestationChallenge = clientDataHash), batch
+ * intermediate, root], `sig` by the credential key over authenticatorData ‖ clientDataHash.
+ * Three signatures: root → intermediate, intermediate → credential certificate, credential key →
+ * statement.
+ */
+export function androidKeyRegistration(now: number): AndroidKeyRegistration {
+  const root = issue('CN=Example Android Root,O=Example OEM', null, now, {
+    basicConstraints: { ca: true },
+    keyUsage: ['keyCertSign', 'cRLSign'],
+  });
+  const batch = issue('CN=Example Android Batch,O=Example OEM', root, now, {
+    basicConstraints: { ca: true, pathLen: 0 },
+    keyUsage: ['keyCertSign'],
+  });
+  const rpId = 'example.org';
+  const origin = `https://${rpId}`;
+  const challenge = Buffer.from(Uint8Array.from({ length: 32 }, (_, i) => 0x60 + i)).toString('base64url');
+  const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge, origin }));
+  const clientDataHash = createHash('sha256').update(clientDataJSON).digest();
+  // The credential certificate certifies the credential key itself (Android Keystore attestation).
+  const credential = issue('CN=Android Keystore Key', batch, now, {
+    keyUsage: ['digitalSignature'],
+    extensions: [
+      {
+        oid: OID_ANDROID_KEY_DESCRIPTION,
+        critical: false,
+        value: androidKeyDescription(clientDataHash, now),
+      },
+    ],
+  });
+  const jwk = createPublicKey({
+    key: Buffer.from(credential.signer.spki),
+    format: 'der',
+    type: 'spki',
+  }).export({
+    format: 'jwk',
+  });
+  const coseKey = encodeCbor(
+    new Map<number, CborValue>([
+      [1, 2],
+      [3, -7],
+      [-1, 1],
+      [-2, new Uint8Array(Buffer.from(jwk.x!, 'base64url'))],
+      [-3, new Uint8Array(Buffer.from(jwk.y!, 'base64url'))],
+    ]),
+  );
+  const credentialId = Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i);
+  // authenticatorData (WebAuthn §6.1): Android reports an all-zero AAGUID for android-key.
+  const authData = Buffer.concat([
+    createHash('sha256').update(rpId).digest(),
+    Uint8Array.of(0x01 | 0x04 | 0x40),
+    Uint8Array.of(0, 0, 0, 0),
+    new Uint8Array(16),
+    Uint8Array.of(credentialId.length >> 8, credentialId.length & 0xff),
+    credentialId,
+    coseKey,
+  ]);
+  // WebAuthn §8.4: sig over authenticatorData ‖ clientDataHash with the credential private key.
+  const sig = sign('sha256', Buffer.concat([authData, clientDataHash]), credential.key);
+  const x5c = [credential.der, batch.der, root.der];
+  const edges = [
+    certEdge(batch.cert, root.cert),
+    certEdge(credential.cert, batch.cert),
+    statementEdge(credential.signer.spki, Buffer.concat([authData, clientDataHash]), sig),
+  ];
+  const attestationObject = encodeCbor(
+    new Map<string, CborValue>([
+      ['fmt', 'android-key'],
+      [
+        'attStmt',
+        new Map<string, CborValue>([
+          ['alg', -7],
+          ['sig', new Uint8Array(sig)],
+          ['x5c', x5c],
+        ]),
+      ],
+      ['authData', new Uint8Array(authData)],
+    ]),
+  );
+  const id = Buffer.from(credentialId).toString('base64url');
+  return {
+    root: root.der,
+    response: {
+      id,
+      rawId: id,
+      type: 'public-key',
+      response: {
+        clientDataJSON: clientDataJSON.toString('base64url'),
+        attestationObject: Buffer.from(attestationObject).toString('base64url'),
+      },
+      clientExtensionResults: {},
+    },
+    expectedChallenge: challenge,
+    expectedOrigin: origin,
+    expectedRPID: rpId,
+    x5cLength: x5c.length,
+    edges,
+    clientDataJSON: new Uint8Array(clientDataJSON),
   };
 }

@@ -10,7 +10,11 @@
  *   only described from its DER), so nothing else is counted;
  * - `@simplewebauthn/server`'s `verifyRegistrationResponse` on an equivalent `packed` full
  *   attestation (same two signatures: root → attestation certificate → statement), and on the
- *   3-certificate shape (x5c with an intermediate: three signatures).
+ *   3-certificate shape (x5c with an intermediate: three signatures);
+ * - WebAuthn on the SAME inputs for both verifiers: that `packed` registration and an
+ *   `android-key` one (x5c: credential certificate with KeyDescription, batch CA, root), each
+ *   through our `verifyBytes(<RegistrationResponseJSON>, { webauthn })` (uncached and cached),
+ *   SimpleWebAuthn, and the raw limit of its signatures (`report.webauthn`).
  *
  * "Uncached" builds a fresh verifier with a fresh KeyCache per verification (keys decoded every
  * time, like the raw limit); "cached" reuses one verifier (keys decoded once) and is compared
@@ -24,7 +28,7 @@
  * npm run bench -- --json             # one JSON object on stdout
  * npm run bench -- --duration 4000    # ~4 s of timing per subject
  */
-import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -33,8 +37,12 @@ import { fail, isProvenanceError } from '../src/core/errors.js';
 import type { EvidenceInput } from '../src/formats/types.js';
 import { parseCertificate } from '../src/pki/certificate.js';
 import { KeyCache } from '../src/pki/keys.js';
+import { type Policy, policyFromOptions } from '../src/policy/index.js';
+import type { Expectations } from '../src/verify/verifier.js';
 import { createVerifier, type Verdict } from '../src/verify/verifier.js';
 import {
+  type AndroidKeyRegistration,
+  androidKeyRegistration,
   type PackedRegistration,
   packedRegistrations,
   provenanceEvidence,
@@ -107,6 +115,15 @@ export interface BenchReport {
     /** x5c = [attestation certificate, intermediate]: three signatures. */
     readonly packedWithIntermediate: Measurement;
   };
+  /**
+   * WebAuthn registrations verified by both on the SAME input: ours is
+   * `createVerifier(...).verifyBytes(<RegistrationResponseJSON>, { webauthn })` with the root
+   * trusted for `webauthn`; SimpleWebAuthn is `verifyRegistrationResponse` on the same response.
+   */
+  readonly webauthn: {
+    readonly packed: WebauthnBench;
+    readonly androidKey: WebauthnBench;
+  };
   /** Throughput ratios from wall-clock time (best round). */
   readonly ratios: BenchRatios;
   /** The same ratios from process CPU time per operation (steadier under load from elsewhere). */
@@ -129,6 +146,36 @@ export interface BenchReport {
     readonly loadAverage1mAtEnd: number;
     readonly openssl: string;
   };
+}
+
+/** One WebAuthn attestation format: ours, SimpleWebAuthn and the raw limit on one input. */
+export interface WebauthnBench {
+  /** What the input is. */
+  readonly input: string;
+  /** Signatures the input needs checked (certificate edges + the statement). */
+  readonly signatures: number;
+  /** A fresh verifier and KeyCache per verification. */
+  readonly oursUncached: Measurement;
+  /** One verifier reused (keys decoded once). */
+  readonly oursCached: Measurement;
+  readonly simplewebauthn: Measurement;
+  /** SHA-256(clientDataJSON) + per signature createPublicKey(SPKI DER) + verify. */
+  readonly rawUncached: Measurement;
+  /** SHA-256(clientDataJSON) + the verifies on keys decoded beforehand. */
+  readonly rawCached: Measurement;
+  /** Wall-clock throughput ratios (best round); `Cpu` from process CPU time per operation. */
+  readonly ratios: WebauthnRatios;
+  readonly ratiosCpu: WebauthnRatios;
+  /** ours uncached / SimpleWebAuthn against BENCH_TARGETS.simpleWebAuthn. */
+  readonly target: { readonly target: number; readonly met: boolean; readonly metCpu: boolean };
+}
+
+/** Ours over SimpleWebAuthn and over the raw limit (> 1: ours is faster). */
+export interface WebauthnRatios {
+  readonly oursToSimpleWebAuthnUncached: number;
+  readonly oursToSimpleWebAuthnCached: number;
+  readonly oursToRawUncached: number;
+  readonly oursToRawCached: number;
 }
 
 /** Throughput of ours over the others (> 1: ours is faster). */
@@ -261,7 +308,9 @@ function rawSubjects(edges: readonly RawEdge[]): Subject[] {
   ];
 }
 
-async function simpleWebAuthnSubjects(now: number): Promise<{ subjects: Subject[]; version: string }> {
+async function simpleWebAuthnSubjects(
+  now: number,
+): Promise<{ subjects: Subject[]; version: string; regs: ReturnType<typeof packedRegistrations> }> {
   const { SettingsService, verifyRegistrationResponse } = await import('@simplewebauthn/server');
   const regs = packedRegistrations(now);
   // SimpleWebAuthn keeps its trust anchors in a process-wide singleton: this is how users configure it.
@@ -283,7 +332,142 @@ async function simpleWebAuthnSubjects(now: number): Promise<{ subjects: Subject[
   const subjects = [subject('swa.packed', regs.direct), subject('swa.packed3', regs.withIntermediate)];
   // Check both verify before anything is timed (a throw here names SimpleWebAuthn's reason).
   for (const s of subjects) if (s.kind === 'async') await s.run();
-  return { subjects, version: simpleWebAuthnVersion() };
+  return { subjects, version: simpleWebAuthnVersion(), regs };
+}
+
+/** The registration JSON, expectations and policy our verifier needs for one WebAuthn input. */
+interface WebauthnCase {
+  readonly name: 'wa-packed' | 'wa-android';
+  readonly reg: PackedRegistration;
+  readonly bytes: Uint8Array;
+  readonly expectations: Expectations;
+  readonly policy: Policy;
+}
+
+function webauthnCase(name: WebauthnCase['name'], reg: PackedRegistration, root: Uint8Array): WebauthnCase {
+  return {
+    name,
+    reg,
+    // What a relying party receives: the RegistrationResponseJSON, as bytes.
+    bytes: new TextEncoder().encode(JSON.stringify(reg.response)),
+    expectations: {
+      webauthn: {
+        origin: reg.expectedOrigin,
+        rpId: reg.expectedRPID,
+        challenge: new Uint8Array(Buffer.from(reg.expectedChallenge, 'base64url')),
+      },
+    },
+    policy: policyFromOptions({ trust: [{ certificate: parseCertificate(root), formats: ['webauthn'] }] }),
+  };
+}
+
+/**
+ * Ours (uncached, cached) and the raw limit for one WebAuthn input, and SimpleWebAuthn on it
+ * unless `swaFormat` is null (the packed input is already timed as `swa.packed`).
+ */
+async function webauthnSubjects(c: WebauthnCase, swaFormat: 'android-key' | null): Promise<Subject[]> {
+  const { verifyRegistrationResponse } = await import('@simplewebauthn/server');
+  const cached = createVerifier({ policy: c.policy });
+  const accept = (v: Verdict): void => {
+    accepted(v);
+    if (v.format !== 'webauthn') fail('INTERNAL', `bench: ${c.name} verified as ${v.format}`);
+  };
+  const keys = c.reg.edges.map((e) => createPublicKey({ key: e.spki, format: 'der', type: 'spki' }));
+  const check = (ok: boolean): void => {
+    if (!ok) fail('INTERNAL', `raw limit: a ${c.name} signature did not verify`);
+  };
+  const subjects: Subject[] = [
+    {
+      name: `ours.${c.name}.uncached`,
+      kind: 'sync',
+      run: () =>
+        accept(
+          createVerifier({ policy: c.policy, keyCache: new KeyCache() }).verifyBytes(c.bytes, c.expectations),
+        ),
+    },
+    {
+      name: `ours.${c.name}.cached`,
+      kind: 'sync',
+      run: () => accept(cached.verifyBytes(c.bytes, c.expectations)),
+    },
+    {
+      name: `raw.${c.name}.uncached`,
+      kind: 'sync',
+      run: () => {
+        createHash('sha256').update(c.reg.clientDataJSON).digest();
+        for (const e of c.reg.edges) {
+          const key = createPublicKey({ key: e.spki, format: 'der', type: 'spki' });
+          check(cryptoVerify('sha256', e.tbs, { key, dsaEncoding: 'der' }, e.signature));
+        }
+      },
+    },
+    {
+      name: `raw.${c.name}.cached`,
+      kind: 'sync',
+      run: () => {
+        createHash('sha256').update(c.reg.clientDataJSON).digest();
+        for (let i = 0; i < c.reg.edges.length; i++) {
+          const e = c.reg.edges[i]!;
+          check(cryptoVerify('sha256', e.tbs, { key: keys[i]!, dsaEncoding: 'der' }, e.signature));
+        }
+      },
+    },
+  ];
+  if (swaFormat !== null)
+    subjects.push({
+      name: `swa.${c.name}`,
+      kind: 'async',
+      run: async () => {
+        const r = await verifyRegistrationResponse({
+          response: c.reg.response,
+          expectedChallenge: c.reg.expectedChallenge,
+          expectedOrigin: c.reg.expectedOrigin,
+          expectedRPID: c.reg.expectedRPID,
+        });
+        if (!r.verified || r.registrationInfo?.fmt !== swaFormat)
+          fail('INTERNAL', `SimpleWebAuthn did not verify the ${swaFormat} attestation`);
+      },
+    });
+  // Every subject must accept before anything is timed.
+  for (const s of subjects)
+    if (s.kind === 'sync') s.run();
+    else await s.run();
+  return subjects;
+}
+
+function webauthnBench(
+  c: WebauthnCase,
+  get: (name: string) => Measurement,
+  swaName: string,
+  input: string,
+): WebauthnBench {
+  const m = {
+    oursUncached: get(`ours.${c.name}.uncached`),
+    oursCached: get(`ours.${c.name}.cached`),
+    simplewebauthn: get(swaName),
+    rawUncached: get(`raw.${c.name}.uncached`),
+    rawCached: get(`raw.${c.name}.cached`),
+  };
+  const by = (ratio: (a: Measurement, b: Measurement) => number): WebauthnRatios => ({
+    oursToSimpleWebAuthnUncached: ratio(m.oursUncached, m.simplewebauthn),
+    oursToSimpleWebAuthnCached: ratio(m.oursCached, m.simplewebauthn),
+    oursToRawUncached: ratio(m.oursUncached, m.rawUncached),
+    oursToRawCached: ratio(m.oursCached, m.rawCached),
+  });
+  const ratios = by((a, b) => a.opsPerSec / b.opsPerSec);
+  const ratiosCpu = by((a, b) => b.cpuUsPerOp / a.cpuUsPerOp);
+  return {
+    input,
+    signatures: c.reg.edges.length,
+    ...m,
+    ratios,
+    ratiosCpu,
+    target: {
+      target: BENCH_TARGETS.simpleWebAuthn,
+      met: ratios.oursToSimpleWebAuthnUncached >= BENCH_TARGETS.simpleWebAuthn,
+      metCpu: ratiosCpu.oursToSimpleWebAuthnUncached >= BENCH_TARGETS.simpleWebAuthn,
+    },
+  };
 }
 
 function simpleWebAuthnVersion(): string {
@@ -354,7 +538,21 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   // Check our subjects accept before anything is timed.
   for (const s of ours) if (s.kind === 'sync') s.run();
   const swa = await simpleWebAuthnSubjects(now);
-  const subjects = [...ours, ...rawSubjects(rawChainWork(e)), ...swa.subjects];
+  // WebAuthn on the same inputs: the packed registration SimpleWebAuthn times above (x5c: one
+  // certificate) and an android-key one. SimpleWebAuthn's roots are a process-wide setting.
+  const packedCase = webauthnCase('wa-packed', swa.regs.direct, swa.regs.root);
+  const android: AndroidKeyRegistration = androidKeyRegistration(now);
+  const { SettingsService } = await import('@simplewebauthn/server');
+  SettingsService.setRootCertificates({
+    identifier: 'android-key',
+    certificates: [new Uint8Array(android.root)],
+  });
+  const androidCase = webauthnCase('wa-android', android, android.root);
+  const webauthnSubjectList = [
+    ...(await webauthnSubjects(packedCase, null)),
+    ...(await webauthnSubjects(androidCase, 'android-key')),
+  ];
+  const subjects = [...ours, ...rawSubjects(rawChainWork(e)), ...swa.subjects, ...webauthnSubjectList];
 
   const m = await measureAll(subjects, durationMs, rounds, warmupMs);
   const get = (name: string): Measurement => m.get(name)!;
@@ -390,6 +588,20 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       cached: rawCached,
     },
     simplewebauthn: { version: swa.version, packed: swaPacked, packedWithIntermediate: swaPacked3 },
+    webauthn: {
+      packed: webauthnBench(
+        packedCase,
+        get,
+        'swa.packed',
+        'packed full attestation, x5c = [attestation certificate], root trusted; the input swa.packed times',
+      ),
+      androidKey: webauthnBench(
+        androidCase,
+        get,
+        'swa.wa-android',
+        'android-key, x5c = [credential certificate with KeyDescription, batch intermediate, root], root trusted',
+      ),
+    },
     ratios,
     ratiosCpu,
     targets: {
@@ -479,9 +691,58 @@ export function formatReport(r: BenchReport): string {
       times(r.ratiosCpu.oursToSimpleWebAuthnWithIntermediateUncached),
     ),
     '',
+    ...formatWebauthn(
+      'WebAuthn packed (same input as SimpleWebAuthn packed above)',
+      r.webauthn.packed,
+      row,
+      ratio,
+      times,
+      pct,
+    ),
+    ...formatWebauthn(
+      'WebAuthn android-key (same input for both)',
+      r.webauthn.androidKey,
+      row,
+      ratio,
+      times,
+      pct,
+    ),
     `  raw limit counts: ${r.raw.counted}`,
+    '  WebAuthn raw limits count SHA-256(clientDataJSON) and, per signature (chain edges + statement), 1 createPublicKey of the signer SPKI DER + 1 verify (cached: the verifies only).',
     '',
   ].join('\n');
+}
+
+function formatWebauthn(
+  title: string,
+  w: WebauthnBench,
+  row: (label: string, x: Measurement) => string,
+  ratio: (label: string, wall: string, cpu: string, target?: string) => string,
+  times: (x: number) => string,
+  pct: (x: number) => string,
+): string[] {
+  return [
+    `  ${title}: ${w.signatures} signatures`,
+    row('ours, uncached (fresh verifier)', w.oursUncached),
+    row('ours, cached (one verifier)', w.oursCached),
+    row('SimpleWebAuthn', w.simplewebauthn),
+    row(`raw limit, uncached (${w.signatures} × decode + verify)`, w.rawUncached),
+    row(`raw limit, cached (${w.signatures} × verify)`, w.rawCached),
+    ratio(
+      'ours / SimpleWebAuthn, uncached',
+      times(w.ratios.oursToSimpleWebAuthnUncached),
+      times(w.ratiosCpu.oursToSimpleWebAuthnUncached),
+      `   target ≥ ${times(w.target.target)}: ${w.target.met ? 'MET' : 'NOT MET'} (CPU: ${w.target.metCpu ? 'MET' : 'NOT MET'})`,
+    ),
+    ratio(
+      'ours / SimpleWebAuthn, cached',
+      times(w.ratios.oursToSimpleWebAuthnCached),
+      times(w.ratiosCpu.oursToSimpleWebAuthnCached),
+    ),
+    ratio('ours / raw, uncached', pct(w.ratios.oursToRawUncached), pct(w.ratiosCpu.oursToRawUncached)),
+    ratio('ours / raw, cached', pct(w.ratios.oursToRawCached), pct(w.ratiosCpu.oursToRawCached)),
+    '',
+  ];
 }
 
 /** Parse `--json`, `--duration MS`, `--rounds N`. Throws USAGE naming the option. */

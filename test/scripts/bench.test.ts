@@ -3,10 +3,12 @@
  * durations and reports the expected keys. Not a timed test: no figure is asserted beyond
  * "positive and finite" (the numbers live in docs/benchmarks.md).
  */
+import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
 import { describe, expect, it } from 'vitest';
 import { type BenchReport, main, parseBenchArgs, runBench } from '../../scripts/bench.js';
 import {
+  androidKeyRegistration,
   encodeCbor,
   OID_FIDO_GEN_CE_AAGUID,
   packedRegistrations,
@@ -16,6 +18,7 @@ import {
 import { isProvenanceError } from '../../src/core/errors.js';
 import { OID } from '../../src/core/oids.js';
 import { parseCertificate } from '../../src/pki/certificate.js';
+import { policyFromOptions } from '../../src/policy/from-options.js';
 import { createVerifier } from '../../src/verify/verifier.js';
 
 const TINY = { durationMs: 30, rounds: 1, warmupMs: 5 } as const;
@@ -78,6 +81,24 @@ function expectReportShape(r: BenchReport): void {
   expect(r.targets.oursToRawUncached).toEqual(target(0.6));
   expect(r.targets.oursToSimpleWebAuthnUncached).toEqual(target(20));
   expect(r.simplewebauthn.version).toMatch(/^\d+\.\d+\.\d+/);
+  for (const w of [r.webauthn.packed, r.webauthn.androidKey]) {
+    for (const m of [w.oursUncached, w.oursCached, w.simplewebauthn, w.rawUncached, w.rawCached])
+      expectMeasurement(m);
+    expect(Object.keys(w.ratios).sort()).toEqual(
+      [
+        'oursToRawCached',
+        'oursToRawUncached',
+        'oursToSimpleWebAuthnCached',
+        'oursToSimpleWebAuthnUncached',
+      ].sort(),
+    );
+    for (const v of [...Object.values(w.ratios), ...Object.values(w.ratiosCpu)]) expect(v).toBeGreaterThan(0);
+    expect(w.target).toEqual(target(20));
+  }
+  // The packed comparison is on the very input SimpleWebAuthn's packed figure times.
+  expect(r.webauthn.packed.simplewebauthn).toEqual(r.simplewebauthn.packed);
+  expect(r.webauthn.packed.signatures).toBe(2);
+  expect(r.webauthn.androidKey.signatures).toBe(3);
 }
 
 describe('bench fixtures', () => {
@@ -152,6 +173,55 @@ describe('bench fixtures', () => {
   });
 });
 
+describe('bench WebAuthn fixtures', () => {
+  it('android-key: SimpleWebAuthn and our pipeline both accept the same registration', async () => {
+    const { SettingsService, verifyRegistrationResponse } = await import('@simplewebauthn/server');
+    const reg = androidKeyRegistration(Date.now());
+    SettingsService.setRootCertificates({
+      identifier: 'android-key',
+      certificates: [new Uint8Array(reg.root)],
+    });
+    const swa = await verifyRegistrationResponse({
+      response: reg.response,
+      expectedChallenge: reg.expectedChallenge,
+      expectedOrigin: reg.expectedOrigin,
+      expectedRPID: reg.expectedRPID,
+    });
+    expect(swa.verified).toBe(true);
+    expect(swa.registrationInfo?.fmt).toBe('android-key');
+    const policy = policyFromOptions({
+      trust: [{ certificate: parseCertificate(reg.root), formats: ['webauthn'] }],
+    });
+    const webauthn = {
+      origin: reg.expectedOrigin,
+      rpId: reg.expectedRPID,
+      challenge: new Uint8Array(Buffer.from(reg.expectedChallenge, 'base64url')),
+    };
+    const bytes = new TextEncoder().encode(JSON.stringify(reg.response));
+    const verdict = createVerifier({ policy }).verifyBytes(bytes, { webauthn });
+    expect(verdict.code, verdict.message).toBe('ACCEPTED');
+    expect(verdict.format).toBe('webauthn');
+    expect(verdict.claims).toMatchObject({ securityLevel: 'tee', generatedOnDevice: true });
+    // A different challenge is refused: the bench would stop on it.
+    const wrong = createVerifier({ policy }).verifyBytes(bytes, {
+      webauthn: { ...webauthn, challenge: new Uint8Array(32) },
+    });
+    expect(wrong.accepted).toBe(false);
+  });
+
+  it('raw edges: every chain signature and the statement signature verify with bare crypto', () => {
+    const regs = packedRegistrations(Date.now());
+    const android = androidKeyRegistration(Date.now());
+    expect(regs.direct.edges).toHaveLength(2);
+    expect(regs.withIntermediate.edges).toHaveLength(3);
+    expect(android.edges).toHaveLength(3);
+    for (const e of [...regs.direct.edges, ...regs.withIntermediate.edges, ...android.edges]) {
+      const key = createPublicKey({ key: e.spki, format: 'der', type: 'spki' });
+      expect(cryptoVerify('sha256', e.tbs, { key, dsaEncoding: 'der' }, e.signature)).toBe(true);
+    }
+  });
+});
+
 describe('bench', () => {
   it('runs every subject with tiny durations and reports the expected keys', async () => {
     const report = await runBench(TINY);
@@ -180,6 +250,7 @@ describe('bench', () => {
     expect(out).toContain('ours / raw, uncached');
     expect(out).toContain('ours / SimpleWebAuthn, uncached');
     expect(out).toContain('raw limit counts:');
+    expect(out).toContain('WebAuthn android-key');
   });
 
   it('refuses unknown options and bad numbers with USAGE (exit 2)', async () => {
