@@ -43,9 +43,13 @@ function canonicalSpki(spki: Uint8Array, cache: KeyCache | undefined): Uint8Arra
   return new Uint8Array(key.export({ type: 'spki', format: 'der' }));
 }
 
-/** The list origin/purpose are read from: hardware-enforced unless the key is a software key. */
+/**
+ * The list origin/purpose are read from: hardware-enforced unless the key is a software key.
+ * The level is `securityLevel`, the lower of attestationSecurityLevel and keyMintSecurityLevel
+ * (a TEE attestation of a software KeyMint key is a software key).
+ */
 function enforcedView(kd: AndroidKeyDescription): { origin?: number; purposes: readonly number[] } {
-  if (kd.attestationSecurityLevel !== 'software') {
+  if (kd.securityLevel !== 'software') {
     const hw = kd.hardwareEnforced;
     return { ...(hw.origin === undefined ? {} : { origin: hw.origin }), purposes: hw.purposes ?? [] };
   }
@@ -66,7 +70,7 @@ function hasAllApplications(list: AuthorizationList): boolean {
 export function androidKeyClaims(kd: AndroidKeyDescription): Partial<Claims> {
   const view = enforcedView(kd);
   const rot = kd.hardwareEnforced.rootOfTrust;
-  const level = kd.attestationSecurityLevel;
+  const level = kd.securityLevel;
   return {
     securityLevel: level === 'software' ? 'software' : level === 'strongbox' ? 'secure-element' : 'tee',
     generatedOnDevice: view.origin === ORIGIN_GENERATED,
@@ -134,7 +138,7 @@ export const androidKeyStatement: StatementVerifier = {
       fail(
         'ATTESTATION_INVALID',
         `android-key: key origin is ${view.origin === undefined ? 'absent' : originName(view.origin)}, not generated`,
-        { securityLevel: kd.attestationSecurityLevel },
+        { securityLevel: kd.securityLevel },
       );
     if (!view.purposes.includes(PURPOSE_SIGN))
       fail('ATTESTATION_INVALID', 'android-key: key purposes do not include sign', {

@@ -126,9 +126,16 @@ describe('android-key statement (generated)', () => {
     });
   });
 
-  it('a StrongBox key claims secure-element', () => {
-    const r = run(build({ kd: (c) => keyDescription({ challenge: c, attestationSecurityLevel: 2 }) }));
-    expect(r.claims?.securityLevel).toBe('secure-element');
+  it('a StrongBox key claims secure-element; mixed levels claim the lower one', () => {
+    const strongbox = (c: Uint8Array) =>
+      keyDescription({ challenge: c, attestationSecurityLevel: 2, keyMintSecurityLevel: 2 });
+    expect(run(build({ kd: strongbox })).claims?.securityLevel).toBe('secure-element');
+    const mixed = (c: Uint8Array) =>
+      keyDescription({ challenge: c, attestationSecurityLevel: 2, keyMintSecurityLevel: 1 });
+    expect(run(build({ kd: mixed })).claims).toMatchObject({
+      securityLevel: 'tee',
+      androidSecurityLevel: 'tee',
+    });
   });
 
   it('a software key reads origin/purpose from the union and claims software', () => {
