@@ -38,7 +38,7 @@ import { PROVENANCE_ARC } from '../../core/oids.js';
 import { type Certificate, decodeExtension, parseCertificate } from '../../pki/certificate.js';
 import { verifyCsrSignature } from '../../pki/csr.js';
 import { describeKey } from '../../pki/keys.js';
-import type { PathQuirk } from '../../pki/path.js';
+import { type PathQuirk, UNDERSTOOD_CRITICAL_EXTENSIONS } from '../../pki/path.js';
 import { DEFAULT_SIGNATURE_POLICY, verifySignature } from '../../pki/signature.js';
 import { catalogEntry } from '../../trust/catalog/lookup.js';
 import type {
@@ -286,6 +286,52 @@ function keyClaims(spki: Uint8Array, list: AuthorizationList): { keyAlgorithm: s
     : { keyAlgorithm: d.keyAlgorithm, keySize: size };
 }
 
+/** True when the SPKI is an ML-DSA key (FIPS 204), which the path validator's key policy lacks. */
+export function isMlDsaKey(spki: Uint8Array): boolean {
+  return ML_DSA[describeKey(spki).keyAlgorithm] !== undefined;
+}
+
+/**
+ * The checks path validation makes on a leaf, for an attestation certificate whose ML-DSA key
+ * keeps it out of the path: its issuer (the attestation key certificate) is a CA by name and
+ * key usage, the leaf has no critical extension nobody processes, and the issuer's key signed it
+ * (RFC 5280 §6.1.3 (a)(1), (a)(4); §6.1.4 (k), (n); §4.2). Validity is not checked: Google's
+ * verifier ignores the leaf's, and KeyMint writes 1970-2048.
+ */
+function verifyMlDsaLeaf(leaf: Certificate, issuer: Certificate | undefined, ctx: FormatContext): void {
+  if (!issuer || !sameName(leaf.issuer, issuer.subject)) {
+    fail('PATH_NOT_FOUND', 'the issuer of the ML-DSA attestation certificate is not in the evidence', {
+      issuer: leaf.issuer.text,
+    });
+  }
+  if (issuer.basicConstraints?.ca !== true) {
+    fail('PATH_NOT_CA', `"${issuer.subject.text}" signs the attestation certificate but is not a CA`);
+  }
+  if (issuer.keyUsage !== null && (issuer.keyUsage & (1 << 5)) === 0) {
+    fail('PATH_KEY_USAGE', `"${issuer.subject.text}" lacks keyCertSign`);
+  }
+  for (const e of leaf.extensions) {
+    if (e.critical && !UNDERSTOOD_CRITICAL_EXTENSIONS.includes(e.oid)) {
+      fail(
+        'PATH_UNKNOWN_CRITICAL_EXTENSION',
+        `the attestation certificate has the critical extension ${e.oid}`,
+      );
+    }
+  }
+  if (leaf.deviations.length > 0) {
+    fail(
+      'ATTESTATION_MALFORMED',
+      `the attestation certificate deviates from DER: ${leaf.deviations.join(', ')}`,
+    );
+  }
+  const ok = verifySignature(leaf.signatureAlgorithm, leaf.tbs, leaf.signature, issuer.spki, {
+    ...(ctx.keyCache ? { cache: ctx.keyCache } : {}),
+  });
+  if (!ok) {
+    fail('PATH_SIGNATURE_INVALID', `the attestation certificate is not signed by "${issuer.subject.text}"`);
+  }
+}
+
 /** Normalised claims (docs/android.md lists them). */
 export function claimsFromDescription(
   kd: AndroidKeyDescription,
@@ -477,11 +523,24 @@ export const androidKeyFormat: AttestationFormat = {
     const provisioning = chain.some((c) => c.extension(PROVISIONING_INFO_OID) !== undefined)
       ? 'rkp'
       : 'factory';
+    // An ML-DSA attested key is only described, never used: the attestation certificate is then
+    // checked here like a signed statement, and the path starts at the attestation key's
+    // certificate (its key is classical), so the key policy never meets the ML-DSA key.
+    const mlDsa = isMlDsaKey(leaf.spki);
+    if (mlDsa) {
+      verifyMlDsaLeaf(leaf, chain[1], ctx);
+      quirks.push({
+        id: 'android-ml-dsa-attested-key',
+        position: 0,
+        detail:
+          'ML-DSA attested key: the attestation certificate was verified by the format, the path starts at its issuer',
+      });
+    }
     return {
       format: ANDROID_KEY_FORMAT_ID,
       attestedKey: leaf.spki,
-      signerChain: [leaf, ...chain.slice(1), ...others],
-      attestationCertificate: leaf,
+      signerChain: mlDsa ? [...chain.slice(1), ...others] : [leaf, ...chain.slice(1), ...others],
+      ...(mlDsa ? {} : { attestationCertificate: leaf }),
       claims: claimsFromDescription(kd, leaf.spki, provisioning),
       freshness: challenge.length > 0 ? { nonce: challenge } : null,
       freshnessKind:

@@ -316,6 +316,53 @@ describe('androidKeyFormat: CSR statement', () => {
   });
 });
 
+describe('androidKeyFormat: ML-DSA attested keys (generated)', () => {
+  // An ML-DSA-65 SPKI (FIPS 204: 1952-byte public key): only described, never used.
+  const mlDsaSpki = der.seq(
+    der.seq(der.oid('2.16.840.1.101.3.4.3.18')),
+    der.bitString(new Uint8Array(1952).fill(7)),
+  );
+
+  function mlDsaChain(caExt?: Uint8Array[], signWith?: Signer) {
+    const c = chain(keyDescription(), caExt ? { caExt } : {});
+    const leaf = cert(signWith ?? c.caKey, c.ca.subject.der, testName('Android Keystore Key'), mlDsaSpki, [
+      keyUsage([0]),
+      extension(KEY_DESCRIPTION_OID, keyDescription()),
+    ]);
+    return { ...c, leaf };
+  }
+
+  it('accepts, claims ml-dsa-65 and reports android-ml-dsa-attested-key', () => {
+    const c = mlDsaChain();
+    const v = verifierFor(c.root).verify(bundle(c.leaf, c.ca), { at: AT, nonce: CHALLENGE });
+    expect(v.code, v.message).toBe('ACCEPTED');
+    expect(v.claims?.keyAlgorithm).toBe('ml-dsa-65');
+    expect(v.quirks?.map((q) => q.id)).toEqual(['android-ml-dsa-attested-key']);
+  });
+
+  it('refuses an attestation certificate not signed by its issuer (PATH_SIGNATURE_INVALID)', () => {
+    const c = mlDsaChain(undefined, testSigner());
+    expect(verifierFor(c.root).verify(bundle(c.leaf, c.ca), { at: AT }).code).toBe('PATH_SIGNATURE_INVALID');
+  });
+
+  it('refuses a non-CA issuer (PATH_NOT_CA) and a missing issuer (PATH_NOT_FOUND)', () => {
+    const c = mlDsaChain([basicConstraints(false), keyUsage([0])]);
+    expect(verifierFor(c.root).verify(bundle(c.leaf, c.ca), { at: AT }).code).toBe('PATH_NOT_CA');
+    expect(verifierFor(c.root).verify(bundle(c.leaf), { at: AT }).code).toBe('PATH_NOT_FOUND');
+  });
+
+  it('refuses an unknown critical extension on the attestation certificate', () => {
+    const c = chain();
+    const leaf = cert(c.caKey, c.ca.subject.der, testName('Android Keystore Key'), mlDsaSpki, [
+      extension('1.2.3.4', der.null(), true),
+      extension(KEY_DESCRIPTION_OID, keyDescription()),
+    ]);
+    expect(verifierFor(c.root).verify(bundle(leaf, c.ca), { at: AT }).code).toBe(
+      'PATH_UNKNOWN_CRITICAL_EXTENSION',
+    );
+  });
+});
+
 describe('androidKeyFormat: constants and robustness', () => {
   it('scopes every path quirk to the Google root keys of the catalogue', () => {
     expect(GOOGLE_ROOT_KEYS).toEqual([

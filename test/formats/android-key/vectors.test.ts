@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { androidKeyFormat } from '../../../src/formats/android-key/index.js';
 import type { EvidenceInput } from '../../../src/formats/types.js';
+import { parseCertificate } from '../../../src/pki/certificate.js';
 import { parsePolicy } from '../../../src/policy/load.js';
 import { createVerifier } from '../../../src/verify/verifier.js';
 import {
@@ -63,15 +64,14 @@ const EXPECTED_FAILURES: Record<string, string> = {
   // 3-certificate chains ending at the AOSP software roots (NOT hardware-backed).
   'marlin/sdk29/TEE_EC_NONE.pem': 'ANDROID_SOFTWARE_ROOT',
   'marlin/sdk29/TEE_RSA_NONE.pem': 'ANDROID_SOFTWARE_ROOT',
-  // ML-DSA leaf keys: the path validator's key policy checks the leaf key too, and has no
-  // ML-DSA (docs/android.md): a stable refusal, never a crash.
-  'tokay/sdk37/TEE_MLDSA_FACTORY.pem': 'ALGORITHM_UNSUPPORTED',
-  'tokay/sdk37/TEE_MLDSA_RKP.pem': 'ALGORITHM_UNSUPPORTED',
 };
 
 /** Quirks each chain needs (MANIFEST quirks 4-6), by chain. */
 const EXPECTED_QUIRKS: Record<string, string[]> = {
   'sony-xperia10-iii/sdk33/TEE_EC.pem': ['android-non-ca-intermediate', 'android-expired-chain'],
+  // ML-DSA leaf keys: the format verifies the attestation certificate, the path starts above it.
+  'tokay/sdk37/TEE_MLDSA_FACTORY.pem': ['android-ml-dsa-attested-key'],
+  'tokay/sdk37/TEE_MLDSA_RKP.pem': ['android-ml-dsa-attested-key'],
 };
 
 const tmp = mkdtempSync(join(tmpdir(), 'provenance-android-'));
@@ -258,12 +258,27 @@ describe.skipIf(!available)('Android vectors: quirks, expiry, revocation and doc
     expect(verdict.code).toBe('ATTESTATION_MALFORMED');
   });
 
-  it('describes the ML-DSA attested key even though the path refuses it', () => {
+  it('accepts ML-DSA attested keys end to end: the key is described, the path starts at its issuer', () => {
     for (const rel of ['tokay/sdk37/TEE_MLDSA_FACTORY.pem', 'tokay/sdk37/TEE_MLDSA_RKP.pem']) {
       const verdict = verifier().verify(input(rel), { at: manifestTime(rel)!, nonce: challengeOf(rel) });
-      expect(verdict.code).toBe('ALGORITHM_UNSUPPORTED');
+      expect(verdict.code, verdict.message).toBe('ACCEPTED');
       expect(String(verdict.claims?.keyAlgorithm)).toMatch(/^ml-dsa-(44|65|87)$/);
+      expect(verdict.path?.[0]).toMatchObject({ position: 0, role: 'attested-key', subject: null });
+      expect(verdict.path?.[1]?.subject).toMatch(/TEE/);
     }
+  });
+
+  it('an edited ML-DSA attestation certificate fails its signature (PATH_SIGNATURE_INVALID)', () => {
+    const rel = 'tokay/sdk37/TEE_MLDSA_RKP.pem';
+    const certs = pemCerts(join(KA, rel));
+    const der = Uint8Array.from(certs[0]!.der);
+    der[der.length - 10]! ^= 0x01; // inside the signature value
+    const edited = parseCertificate(der);
+    const verdict = verifier().verify(
+      { kind: 'certificates', certificates: [edited, ...certs.slice(1)] },
+      { at: manifestTime(rel)!, nonce: challengeOf(rel) },
+    );
+    expect(verdict.code).toBe('PATH_SIGNATURE_INVALID');
   });
 
   it('reports ID attestation fields as display claims', () => {
