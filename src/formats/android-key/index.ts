@@ -516,6 +516,14 @@ export const androidKeyFormat: AttestationFormat = {
         fail('KEY_MISMATCH', 'the CSR key is not the key the Android attestation certificate attests');
       }
       verifyCsrSignature(input.csr);
+      // A nonce attribute signed by the key must be the challenge KeyMint attested, or the CSR
+      // and the attestation answer different challenges.
+      if (input.csr.nonce !== null && !bytesEqual(input.csr.nonce, challenge)) {
+        fail(
+          'NONCE_MISMATCH',
+          'the CSR nonce attribute differs from the KeyDescription attestationChallenge',
+        );
+      }
       csrVerified = true;
     }
 

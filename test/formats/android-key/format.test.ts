@@ -301,6 +301,28 @@ describe('androidKeyFormat: CSR statement', () => {
     expect(androidKeyFormat.detect(csrInput(c))).toBe(true);
   });
 
+  it('rejects a CSR whose nonce attribute is not the attested challenge (NONCE_MISMATCH)', () => {
+    const c = chain();
+    const build = (nonce: Uint8Array): EvidenceInput => ({
+      kind: 'csr',
+      csr: parseCsr(
+        buildCsr({
+          subject: encodeName('CN=device'),
+          signer: c.leafKey,
+          nonce,
+          attestation: {
+            statements: [{ type: ANDROID_KEY_STATEMENT_TYPE, stmt: c.leaf.der }],
+            certificates: [c.ca.der],
+          },
+        }),
+      ),
+      certificates: [],
+    });
+    const v = verifierFor(c.root);
+    expect(v.verify(build(new TextEncoder().encode('other-nonce')), { at: AT }).code).toBe('NONCE_MISMATCH');
+    expect(v.verify(build(CHALLENGE), { at: AT }).code).toBe('ACCEPTED');
+  });
+
   it('rejects a CSR for another key (KEY_MISMATCH)', () => {
     const c = chain();
     expect(verifierFor(c.root).verify(csrInput(c, testSigner()), { at: AT, nonce: CHALLENGE }).code).toBe(
