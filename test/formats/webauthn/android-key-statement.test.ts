@@ -109,6 +109,21 @@ const hwWithoutOriginPurpose = () =>
   authList([2, der.int(3)], [704, rootOfTrust(true, 0, new Uint8Array(32))]);
 const swWithOriginPurpose = () => authList([1, intSet(2)], [702, der.int(0)]);
 
+/** Random CBOR values with the statement's member names as keys (shape fuzzing). */
+function stmtArbitrary(keys: readonly string[]): fc.Arbitrary<CborValue> {
+  const leaf: fc.Arbitrary<CborValue> = fc.oneof(
+    fc.integer({ min: -70_000, max: 70_000 }),
+    fc.string({ maxLength: 8 }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.uint8Array({ maxLength: 64 }).map((b) => new Uint8Array(b)),
+  );
+  const value = fc.oneof(leaf, fc.array(leaf, { maxLength: 3 }));
+  return fc
+    .array(fc.tuple(fc.constantFrom(...keys, 'other'), value), { maxLength: keys.length + 1 })
+    .map((entries) => new Map<number | string, CborValue>(entries) as CborValue);
+}
+
 describe('android-key statement (generated)', () => {
   it('accepts a TEE key: basic, leaf is the credential, Android claims', () => {
     const r = run(build());
@@ -234,6 +249,17 @@ describe('android-key statement (generated)', () => {
         // signature is the path stage's), but nothing other than a ProvenanceError escapes.
         const r = outcome(() => androidKeyStatement.verify(m, b.authData, b.clientDataHash, {}));
         if (!inCert) expect(r).not.toBe('ok');
+      }),
+      fuzzParameters(300),
+    );
+  });
+  it('random statement shapes only ever throw ProvenanceError', () => {
+    const b = build();
+    fc.assert(
+      fc.property(stmtArbitrary(['alg', 'sig', 'x5c']), (stmt) => {
+        expect(
+          outcome(() => androidKeyStatement.verify(stmt, b.authData, b.clientDataHash, { keyCache: cache })),
+        ).not.toBe('ok');
       }),
       fuzzParameters(300),
     );

@@ -137,6 +137,21 @@ function code(fn: () => unknown): string {
   }
 }
 
+/** Random CBOR values with the statement's member names as keys (shape fuzzing). */
+function stmtArbitrary(keys: readonly string[]): fc.Arbitrary<CborValue> {
+  const leaf: fc.Arbitrary<CborValue> = fc.oneof(
+    fc.integer({ min: -70_000, max: 70_000 }),
+    fc.string({ maxLength: 8 }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.uint8Array({ maxLength: 64 }).map((b) => new Uint8Array(b)),
+  );
+  const value = fc.oneof(leaf, fc.array(leaf, { maxLength: 3 }));
+  return fc
+    .array(fc.tuple(fc.constantFrom(...keys, 'other'), value), { maxLength: keys.length + 1 })
+    .map((entries) => new Map<number | string, CborValue>(entries) as CborValue);
+}
+
 describe('android-safetynet statement (generated)', () => {
   it('accepts an RS256 response: basic, JWS chain as trust path, flagged deprecated', () => {
     const r = run(build());
@@ -236,6 +251,19 @@ describe('android-safetynet statement (generated)', () => {
         m.set('response', truncate ? v.subarray(0, i) : v);
         expect(
           outcome(() => androidSafetynetStatement.verify(m, b.authData, b.clientDataHash, ctx)),
+        ).not.toBe('ok');
+      }),
+      fuzzParameters(300),
+    );
+  });
+  it('random statement shapes only ever throw ProvenanceError', () => {
+    const b = build();
+    fc.assert(
+      fc.property(stmtArbitrary(['ver', 'response']), (stmt) => {
+        expect(
+          outcome(() =>
+            androidSafetynetStatement.verify(stmt, b.authData, b.clientDataHash, { keyCache: cache }),
+          ),
         ).not.toBe('ok');
       }),
       fuzzParameters(300),

@@ -166,6 +166,21 @@ function code(fn: () => unknown): string {
   }
 }
 
+/** Random CBOR values with the statement's member names as keys (shape fuzzing). */
+function stmtArbitrary(keys: readonly string[]): fc.Arbitrary<CborValue> {
+  const leaf: fc.Arbitrary<CborValue> = fc.oneof(
+    fc.integer({ min: -70_000, max: 70_000 }),
+    fc.string({ maxLength: 8 }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.uint8Array({ maxLength: 64 }).map((b) => new Uint8Array(b)),
+  );
+  const value = fc.oneof(leaf, fc.array(leaf, { maxLength: 3 }));
+  return fc
+    .array(fc.tuple(fc.constantFrom(...keys, 'other'), value), { maxLength: keys.length + 1 })
+    .map((entries) => new Map<number | string, CborValue>(entries) as CborValue);
+}
+
 describe('tpm statement (generated)', () => {
   it('accepts an ES256 AIK certification as AttCA with the x5c as trust path and TPM claims', () => {
     const r = run(build());
@@ -278,6 +293,17 @@ describe('tpm statement (generated)', () => {
           expect(r).not.toBe('ok');
         },
       ),
+      fuzzParameters(300),
+    );
+  });
+  it('random statement shapes only ever throw ProvenanceError', () => {
+    const b = build();
+    fc.assert(
+      fc.property(stmtArbitrary(['ver', 'alg', 'x5c', 'sig', 'certInfo', 'pubArea']), (stmt) => {
+        expect(
+          outcome(() => tpmStatement.verify(stmt, b.authData, b.clientDataHash, { keyCache: cache })),
+        ).not.toBe('ok');
+      }),
       fuzzParameters(300),
     );
   });
