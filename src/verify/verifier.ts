@@ -33,6 +33,7 @@ import { KeyCache } from '../pki/keys.js';
 import { type ValidatedPath, validatePath } from '../pki/path.js';
 import { evaluatePolicy, type Policy } from '../policy/index.js';
 import type { Finding, PathEntry } from '../policy/types.js';
+import { lookupCatalog } from '../trust/catalog/lookup.js';
 import type { TokenListSet } from '../trust/lists/types.js';
 import { attestationKeyIdentifier, checkMdsEntry, type MdsEntry, type MdsIndex } from '../trust/mds/index.js';
 import { revocationStage } from '../trust/revocation/stage.js';
@@ -185,13 +186,35 @@ export function createVerifier(options: VerifierOptions): Verifier {
         freshness: result.freshnessKind,
       });
     }
+    // 3'. Evidence that must end at particular anchor keys (an Apple sub-kind under its own
+    // root, issue #6): other anchors of the format are not candidates. Trust by key, never name.
+    const keys = result.anchorKeys;
+    const mainAnchors = keys ? anchors.filter((a) => keys.includes(a.spkiSha256)) : anchors;
+    if (keys && mainAnchors.length === 0) {
+      const expected = keys
+        .map((k) => `${lookupCatalog(k)?.entry.name ?? 'the anchor'} (key sha256:${k})`)
+        .join(' or ');
+      const message = `${result.anchorKeysFor ?? format.id} evidence must end at ${expected}, and no trust anchor configured for format "${format.id}" has that key: failing closed`;
+      findings.push({
+        check: 'path',
+        ok: false,
+        code: 'TRUST_NO_ANCHORS',
+        message,
+        detail: { anchorKeys: keys },
+      });
+      return reject('TRUST_NO_ANCHORS', message, {
+        format: format.id,
+        claims: result.claims,
+        freshness: result.freshnessKind,
+      });
+    }
     let validated: ValidatedPath;
     try {
       const [leaf, ...pool] = result.signerChain;
       validated = validatePath(leaf!, {
         ...format.pathOptions,
         ...result.pathOptions,
-        anchors,
+        anchors: mainAnchors,
         intermediates: pool,
         time: at,
         cache,
@@ -207,6 +230,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     // 3a'. MDS: a path to the entry's roots must pass checkMdsEntry (scoping by key, status,
     // compromised keys); a denied model is refused whatever anchor the path reached.
+    // The policy stage trusts the MDS entry's anchors only when the path ended at one of them.
+    let policyWithMds = policy;
     if (mds && mdsEntry) {
       const viaEntry = mds.anchors(mdsEntry.entry).some((a) => a.spkiSha256 === validated.anchor.spkiSha256);
       const decision = viaEntry
@@ -232,6 +257,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       }
       if (decision?.ok) {
         const e = decision.entry;
+        policyWithMds = { ...policy, anchors: [...policy.anchors, ...mds.anchors(e)] };
         findings.push({
           check: 'mds',
           ok: true,
@@ -279,7 +305,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
           check: 'path.additional',
           ok: true,
           message: `${extra.label} path of ${more.certificates.length} certificates validated to anchor "${more.anchor.id}"`,
-          detail: { label: extra.label, anchor: more.anchor.id, anchorSpkiSha256: more.anchor.spkiSha256 },
+          detail: {
+            label: extra.label,
+            anchor: more.anchor.id,
+            anchorSpkiSha256: more.anchor.spkiSha256,
+            // Leaf first, anchor last: the human output shows this chain next to the main one.
+            subjects: more.certificates.map((c) => c.subject.text),
+          },
         });
       } catch (err) {
         const e = asError(err);
@@ -338,7 +370,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // 4. Policy: deny, requirements, allow rules.
     const lists = typeof options.lists === 'function' ? options.lists() : options.lists;
     const decision = evaluatePolicy(
-      policy,
+      policyWithMds,
       {
         format: format.id,
         path,
@@ -442,7 +474,7 @@ function formatFindings(result: FormatResult, expectations: Expectations): Findi
       message: `${result.format} statement decoded; attested key ${sha256Hex(result.attestedKey).slice(0, 16)}…`,
     },
   ];
-  if (expectations.nonce !== undefined)
+  if (expectations.nonce !== undefined || expectations.webauthn?.challenge !== undefined)
     out.push({ check: 'nonce', ok: true, message: 'the evidence nonce equals the expected challenge' });
   else if (result.freshness) {
     out.push({
