@@ -281,9 +281,9 @@ const entries: CatalogEntry[] = [
     notes: 'The EC root for devices provisioned from 2026 (remote key provisioning).',
   },
   {
-    id: 'android-software-attestation-root-rsa',
+    id: 'android-software-attestation-root-ec',
     vendor: 'Google',
-    name: 'Android Keystore Software Attestation Root',
+    name: 'Android Keystore Software Attestation Root (EC P-256)',
     formats: ['android-key'],
     spkiSha256: 'd5100c7942ef2e8310dc30ef82729680cf48d690735c3f68179a33c7c370f286',
     certificateSha256: ['51d496ad4664190fbdaf1ad987278efa35d6fbf52e50a9c34ded8395477ede5c'],
@@ -293,9 +293,9 @@ const entries: CatalogEntry[] = [
     notes: 'Software keystore (emulators, no TEE): its private key is public. Never an anchor.',
   },
   {
-    id: 'android-software-attestation-root-ec',
+    id: 'android-software-attestation-root-rsa',
     vendor: 'Google',
-    name: 'Android software attestation root (EC, OU=Android)',
+    name: 'Android software attestation root (RSA-1024, OU=Android)',
     formats: ['android-key'],
     spkiSha256: 'f2c4746f545946c100e72297f8f946344d7052f03a2f694221f9c893b0e6f711',
     certificateSha256: ['4e42730efd521b21d77b109b7532a0b664ddfefc73e129111936200c5e58cce0'],
