@@ -299,3 +299,45 @@ describe.skipIf(!available)('tpm statement on the real vectors', () => {
     });
   }
 });
+
+describe.skipIf(!available)('decoded TPM2_Certify samples (tpm/webauthn-tpm2-certify)', () => {
+  const SAMPLES = [
+    'ecc-pubarea_webauthn-io',
+    'fido2-lib_windows-hello',
+    'intel-ptt_surface-pro-4',
+    'nuvoton_dell-xps-13',
+    'stm_lenovo-x1-carbon',
+    'stm_netpassport',
+  ];
+  for (const name of SAMPLES) {
+    it(`${name}: the TPM binding verifies with the AIK (RS1 only with SHA-1 allowed)`, () => {
+      const dir = join('tpm', 'webauthn-tpm2-certify', name);
+      const meta = json(join(dir, 'meta.json'));
+      const bin = (f: string) => new Uint8Array(readFileSync(join(VECTORS, dir, f)));
+      const parts = {
+        alg: Number(meta['alg']),
+        sig: bin('sig.bin'),
+        certInfo: bin('certInfo_TPMS_ATTEST.bin'),
+        pubArea: bin('pubArea_TPMT_PUBLIC.bin'),
+      };
+      const authData = parseAuthenticatorData(
+        new Uint8Array(Buffer.from(meta['authData_hex'] as string, 'hex')),
+      );
+      const clientDataHash = new Uint8Array(Buffer.from(meta['clientDataHash_hex'] as string, 'hex'));
+      const aik = pemCerts(join(dir, 'aik-chain.pem'))[0]!;
+      const bind = (allowSha1: boolean) =>
+        verifyTpmCertify(parts, authData, clientDataHash, aik.spki, { keyCache: cache, allowSha1 });
+      expect(parts.alg).toBe(-65535);
+      expect(code(() => bind(false))).toBe('ALGORITHM_NOT_ALLOWED');
+      expect(bind(true).quirks.map((q) => q.id)).toEqual(['webauthn-rs1']);
+      // One changed byte of the certified Name breaks the binding.
+      const certInfo = parts.certInfo.slice();
+      certInfo[certInfo.length - 3] = certInfo[certInfo.length - 3]! ^ 1;
+      expect(
+        code(() =>
+          verifyTpmCertify({ ...parts, certInfo }, authData, clientDataHash, aik.spki, { allowSha1: true }),
+        ),
+      ).not.toBe('ok');
+    });
+  }
+});
