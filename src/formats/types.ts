@@ -147,6 +147,13 @@ export interface FormatResult {
   /** Path options for this evidence on top of the format's (a WebAuthn statement's chain needs). */
   readonly pathOptions?: FormatPathOptions;
   /**
+   * The path must end at one of these anchor keys (hex SPKI SHA-256): the format's anchors are
+   * narrowed to them before path validation (an Apple sub-kind under its own root only).
+   */
+  readonly anchorKeys?: readonly string[];
+  /** What needs `anchorKeys`, for the rejection when no anchor holds one (e.g. "App Attest"). */
+  readonly anchorKeysFor?: string;
+  /**
    * The attestation key when it is vouched for by a binding instead of a certificate: the path
    * then reads attested key → this key → signerChain[0] (the EK certificate) → … → anchor.
    */

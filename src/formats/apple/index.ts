@@ -22,6 +22,7 @@ import { bytesEqual, sha256Hex } from '../../core/bytes.js';
 import { fail } from '../../core/errors.js';
 import type { Certificate } from '../../pki/certificate.js';
 import { describeKey } from '../../pki/keys.js';
+import { catalogEntry } from '../../trust/catalog/lookup.js';
 import type { AttestationFormat, Claims, EvidenceInput, FormatContext, FormatResult } from '../types.js';
 import { type AppAttestResult, verifyAppAttest } from './appattest.js';
 import { checkMdaFreshness, decodeMdaCertificate, hasMdaExtension, type MdaAttestation } from './mda.js';
@@ -39,6 +40,32 @@ export const APPLE_ANCHOR_IDS = {
   /** Apple Enterprise Attestation Root CA (P-384, 2022-2047), Managed Device Attestation. */
   enterpriseAttestationRoot: 'apple-enterprise-attestation-root',
 } as const;
+
+/** The SPKI SHA-256 of a catalogued Apple root: each sub-kind is scoped to its root's key, never its name. */
+function appleRootKey(id: string): string {
+  const entry = catalogEntry(id);
+  if (!entry) throw new Error(`anchor catalogue has no entry ${id}`); // a build defect, not input
+  return entry.spkiSha256;
+}
+
+/** Which anchor keys (hex SPKI SHA-256) each Apple sub-kind's path may end at. */
+export interface AppleFormatOptions {
+  /** App Attest paths end at one of these keys; default the Apple App Attestation Root CA's. */
+  readonly appAttestRootKeys?: readonly string[];
+  /** Managed Device Attestation paths end at one of these; default the Apple Enterprise Attestation Root CA's. */
+  readonly mdaRootKeys?: readonly string[];
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function rootKeys(name: string, keys: readonly string[] | undefined, fallback: string): readonly string[] {
+  if (keys === undefined) return Object.freeze([fallback]);
+  const normalised = keys.map((k) => (typeof k === 'string' ? k.toLowerCase().replace(/^sha256:/, '') : ''));
+  if (normalised.length === 0 || !normalised.every((k) => HEX64.test(k))) {
+    throw new TypeError(`createAppleFormat: ${name} must be a non-empty list of hex SPKI SHA-256 values`);
+  }
+  return Object.freeze(normalised);
+}
 
 /** Most certificates in one MDA bundle (leaf, intermediate, spares). */
 const MAX_MDA_CERTIFICATES = 6;
@@ -111,7 +138,11 @@ export function findMdaLeaf(certs: readonly Certificate[]): Certificate {
   return found[0]!;
 }
 
-function verifyMda(certificates: readonly Certificate[], ctx: FormatContext): FormatResult {
+function verifyMda(
+  certificates: readonly Certificate[],
+  ctx: FormatContext,
+  anchorKeys: readonly string[],
+): FormatResult {
   const certs = certificates.filter((c, i) => certificates.findIndex((o) => bytesEqual(o.der, c.der)) === i);
   if (certs.length > MAX_MDA_CERTIFICATES) {
     fail('DER_LIMIT_EXCEEDED', `more than ${MAX_MDA_CERTIFICATES} certificates in MDA evidence`);
@@ -132,41 +163,79 @@ function verifyMda(certificates: readonly Certificate[], ctx: FormatContext): Fo
     freshnessKind: mda.freshnessCode === null ? 'none' : 'nonce',
     quirks: [],
     csrVerified: false,
+    // Issue #6: MDA chains end at the Enterprise Attestation root only, not at any 'apple' anchor.
+    anchorKeys,
+    anchorKeysFor: 'Managed Device Attestation',
   };
 }
 
-export const appleFormat: AttestationFormat = {
-  id: APPLE_FORMAT_ID,
-  pathOptions: { profile: 'default' },
+/**
+ * The Apple format with each sub-kind scoped to its own root key(s): App Attest evidence must
+ * validate to the App Attestation root, MDA evidence to the Enterprise Attestation root, even
+ * when the policy trusts both for 'apple' (a key of one root never vouches for the other kind).
+ *
+ * @example
+ * const format = createAppleFormat({ appAttestRootKeys: [testRoot.spkiSha256] });
+ * createVerifier({ policy, formats: [format] });
+ */
+export function createAppleFormat(options: AppleFormatOptions = {}): AttestationFormat {
+  const appAttestKeys = rootKeys(
+    'appAttestRootKeys',
+    options.appAttestRootKeys,
+    appleRootKey(APPLE_ANCHOR_IDS.appAttestationRoot),
+  );
+  const mdaKeys = rootKeys(
+    'mdaRootKeys',
+    options.mdaRootKeys,
+    appleRootKey(APPLE_ANCHOR_IDS.enterpriseAttestationRoot),
+  );
+  return {
+    id: APPLE_FORMAT_ID,
+    pathOptions: { profile: 'default' },
 
-  detect(input: EvidenceInput): boolean {
-    if (input.kind === 'apple-appattest') return true;
-    return input.kind === 'certificates' && input.certificates.some(hasMdaExtension);
-  },
+    detect(input: EvidenceInput): boolean {
+      if (input.kind === 'apple-appattest') return true;
+      return input.kind === 'certificates' && input.certificates.some(hasMdaExtension);
+    },
 
-  verify(input: EvidenceInput, ctx: FormatContext): FormatResult {
-    if (input.kind === 'certificates') return verifyMda(input.certificates, ctx);
-    if (input.kind !== 'apple-appattest')
-      return fail('ATTESTATION_MISSING', 'no Apple attestation in the evidence');
-    const r = verifyAppAttest(
-      {
-        attestationObject: input.attestationObject,
-        appId: input.appId,
-        ...(input.allowDevelopment === undefined ? {} : { allowDevelopment: input.allowDevelopment }),
-      },
-      ctx.expectedNonce,
-    );
-    const [credCert, ...rest] = r.certificates;
-    return {
-      format: APPLE_FORMAT_ID,
-      attestedKey: r.spki,
-      signerChain: [credCert!, ...rest],
-      attestationCertificate: credCert!,
-      claims: claimsFromAppAttest(r),
-      freshness: { nonce: ctx.expectedNonce! },
-      freshnessKind: 'nonce',
-      quirks: [],
-      csrVerified: false,
-    };
-  },
-};
+    verify(input: EvidenceInput, ctx: FormatContext): FormatResult {
+      if (input.kind === 'certificates') return verifyMda(input.certificates, ctx, mdaKeys);
+      if (input.kind !== 'apple-appattest')
+        return fail('ATTESTATION_MISSING', 'no Apple attestation in the evidence');
+      return verifyAppAttestInput(input, ctx, appAttestKeys);
+    },
+  };
+}
+
+/** The Apple format under the catalogue's Apple roots (the registry's default). */
+export const appleFormat: AttestationFormat = createAppleFormat();
+
+function verifyAppAttestInput(
+  input: Extract<EvidenceInput, { kind: 'apple-appattest' }>,
+  ctx: FormatContext,
+  anchorKeys: readonly string[],
+): FormatResult {
+  const r = verifyAppAttest(
+    {
+      attestationObject: input.attestationObject,
+      appId: input.appId,
+      ...(input.allowDevelopment === undefined ? {} : { allowDevelopment: input.allowDevelopment }),
+    },
+    ctx.expectedNonce,
+  );
+  const [credCert, ...rest] = r.certificates;
+  return {
+    format: APPLE_FORMAT_ID,
+    attestedKey: r.spki,
+    signerChain: [credCert!, ...rest],
+    attestationCertificate: credCert!,
+    claims: claimsFromAppAttest(r),
+    freshness: { nonce: ctx.expectedNonce! },
+    freshnessKind: 'nonce',
+    quirks: [],
+    csrVerified: false,
+    // Issue #6: App Attest chains end at the App Attestation root only (standards.md §5.2).
+    anchorKeys,
+    anchorKeysFor: 'App Attest',
+  };
+}

@@ -4,6 +4,9 @@
  * AAGUID, development without permission, wrong root, wrong fmt, extra statement members);
  * Managed Device Attestation: claims from both encodings, freshness code = SHA-256(challenge),
  * cached (mismatched) codes refused, the verdict tells the two kinds apart; parser fuzz.
+ * Each sub-kind validates only to its own root key (issue #6): the synthetic format is built with
+ * createAppleFormat and the test roots' keys; App Attest under the MDA root, MDA under the App
+ * Attest root, and either under the default (catalogue) keys are TRUST_NO_ANCHORS.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -11,13 +14,16 @@ import { der } from '../../../src/core/der-writer.js';
 import { encodePem } from '../../../src/core/pem.js';
 import {
   APP_ATTEST_AAGUID,
+  APPLE_ANCHOR_IDS,
   appleFormat,
+  createAppleFormat,
   decodeAppAttestNonce,
   decodeMdaValue,
   verifyAppAttest,
 } from '../../../src/formats/apple/index.js';
 import type { EvidenceInput } from '../../../src/formats/types.js';
 import { parsePolicy } from '../../../src/policy/load.js';
+import { catalogEntry } from '../../../src/trust/catalog/lookup.js';
 import { createVerifier } from '../../../src/verify/verifier.js';
 import { fuzzParameters, mutatedBytes, outcome } from '../../helpers/fuzz.js';
 import { ecKey, type TestCert } from '../../helpers/pki.js';
@@ -38,6 +44,12 @@ function policyFor(...roots: TestCert[]) {
 }
 
 const pki = appleCa();
+const ent = appleCa('Test Enterprise Attestation');
+/** The format under the synthetic roots: App Attest to `pki`, MDA to `ent`. */
+const format = createAppleFormat({
+  appAttestRootKeys: [pki.root.cert.spkiSha256],
+  mdaRootKeys: [ent.root.cert.spkiSha256],
+});
 
 function attest(
   object: Uint8Array,
@@ -52,8 +64,13 @@ function attest(
   };
 }
 
-function run(input: EvidenceInput, nonce: Uint8Array | null = CHALLENGE, roots = [pki.root]) {
-  return createVerifier({ policy: policyFor(...roots) }).verify(input, {
+function run(
+  input: EvidenceInput,
+  nonce: Uint8Array | null = CHALLENGE,
+  roots = [pki.root],
+  formats = [format],
+) {
+  return createVerifier({ policy: policyFor(...roots), formats }).verify(input, {
     at: AT,
     ...(nonce === null ? {} : { nonce }),
   });
@@ -115,9 +132,13 @@ describe('App Attest', () => {
     );
   });
 
-  it('another root: the path fails', () => {
+  it('another root with the same name: the path fails', () => {
     const other = appleCa();
-    expect(run(attest(appAttestObject(pki).object), CHALLENGE, [other.root]).code).toBe(
+    const both = createAppleFormat({
+      appAttestRootKeys: [pki.root.cert.spkiSha256, other.root.cert.spkiSha256],
+      mdaRootKeys: [ent.root.cert.spkiSha256],
+    });
+    expect(run(attest(appAttestObject(pki).object), CHALLENGE, [other.root], [both]).code).toBe(
       'PATH_SIGNATURE_INVALID',
     );
   });
@@ -151,7 +172,6 @@ describe('App Attest', () => {
 });
 
 describe('Managed Device Attestation', () => {
-  const ent = appleCa('Test Enterprise Attestation');
   const utf8 = (s: string) => new Uint8Array(Buffer.from(s));
 
   function mda(values: Parameters<typeof mdaLeaf>[1]): EvidenceInput {
@@ -174,7 +194,7 @@ describe('Managed Device Attestation', () => {
   it('detects an MDA chain and reports device claims from both encodings', () => {
     const input = mda(full);
     expect(appleFormat.detect(input)).toBe(true);
-    const v = createVerifier({ policy: policyFor(ent.root) }).verify(input, {
+    const v = createVerifier({ policy: policyFor(ent.root), formats: [format] }).verify(input, {
       at: AT,
       nonce: utf8('acme-token'),
     });
@@ -203,7 +223,7 @@ describe('Managed Device Attestation', () => {
   });
 
   it('a freshness code for another challenge (a cached attestation): NONCE_MISMATCH', () => {
-    const v = createVerifier({ policy: policyFor(ent.root) }).verify(mda(full), {
+    const v = createVerifier({ policy: policyFor(ent.root), formats: [format] }).verify(mda(full), {
       at: AT,
       nonce: utf8('new-token'),
     });
@@ -212,12 +232,15 @@ describe('Managed Device Attestation', () => {
 
   it('no freshness code with an expected challenge: NONCE_MISSING', () => {
     const { freshnessCode: _f, ...rest } = full;
-    const v = createVerifier({ policy: policyFor(ent.root) }).verify(mda(rest), { at: AT, nonce: utf8('t') });
+    const v = createVerifier({ policy: policyFor(ent.root), formats: [format] }).verify(mda(rest), {
+      at: AT,
+      nonce: utf8('t'),
+    });
     expect(v.code).toBe('NONCE_MISSING');
   });
 
   it('a freshness code that is not 32 bytes: EXTENSION_MALFORMED', () => {
-    const v = createVerifier({ policy: policyFor(ent.root) }).verify(
+    const v = createVerifier({ policy: policyFor(ent.root), formats: [format] }).verify(
       mda({ ...full, freshnessCode: new Uint8Array(31) }),
       {
         at: AT,
@@ -226,9 +249,13 @@ describe('Managed Device Attestation', () => {
     expect(v.code).toBe('EXTENSION_MALFORMED');
   });
 
-  it('an MDA chain under the App Attest test root only: the path fails', () => {
-    const v = createVerifier({ policy: policyFor(pki.root) }).verify(mda(full), { at: AT });
-    expect(v.code).toBe('PATH_NOT_FOUND');
+  it('an MDA chain with only the App Attest root trusted: TRUST_NO_ANCHORS naming the sub-kind', () => {
+    const v = createVerifier({ policy: policyFor(pki.root), formats: [format] }).verify(mda(full), {
+      at: AT,
+    });
+    expect(v.code).toBe('TRUST_NO_ANCHORS');
+    expect(v.message).toContain('Managed Device Attestation');
+    expect(v.message).toContain(ent.root.cert.spkiSha256);
   });
 
   it('decodeMdaValue: DER strings and integers, raw text, raw bytes', () => {
@@ -245,6 +272,78 @@ describe('Managed Device Attestation', () => {
         outcome(() => decodeMdaValue(b));
       }),
       fuzzParameters(500),
+    );
+  });
+});
+
+describe('each sub-kind under its own root key (issue #6)', () => {
+  const mdaInput = (issuer = ent): EvidenceInput => ({
+    kind: 'certificates',
+    certificates: [
+      mdaLeaf(issuer, { serialNumber: new Uint8Array(Buffer.from('C02XL0AAJGH5')) }).cert,
+      issuer.intermediate.cert,
+    ],
+  });
+  /** Both test roots trusted for 'apple', as the policy template trusts both Apple roots. */
+  const bothRoots = [ent.root, pki.root];
+
+  it('with both roots trusted, App Attest ends at its root and MDA at its root', () => {
+    const app = run(attest(appAttestObject(pki).object), CHALLENGE, bothRoots);
+    expect(app.code).toBe('ACCEPTED');
+    expect(app.path.at(-1)?.spkiSha256).toBe(pki.root.cert.spkiSha256);
+    const dev = run(mdaInput(), null, bothRoots);
+    expect(dev.code).toBe('ACCEPTED');
+    expect(dev.path.at(-1)?.spkiSha256).toBe(ent.root.cert.spkiSha256);
+  });
+
+  it('App Attest evidence with only the Enterprise root trusted: TRUST_NO_ANCHORS naming the key expected', () => {
+    const v = run(attest(appAttestObject(pki).object), CHALLENGE, [ent.root]);
+    expect(v.code).toBe('TRUST_NO_ANCHORS');
+    expect(v.message).toContain('App Attest evidence must end at');
+    expect(v.message).toContain(pki.root.cert.spkiSha256);
+    expect(v.findings.at(-1)).toMatchObject({ check: 'path', ok: false, code: 'TRUST_NO_ANCHORS' });
+  });
+
+  it('App Attest evidence chained to the Enterprise root is refused although that root is trusted', () => {
+    const object = appAttestObject(ent).object;
+    expect(run(attest(object), CHALLENGE, bothRoots).code).toBe('PATH_NOT_FOUND');
+    expect(run(attest(object), CHALLENGE, [ent.root]).code).toBe('TRUST_NO_ANCHORS');
+    // Without the scoping (the Enterprise key allowed for App Attest) the same object validates:
+    // it is the anchor-key filter that refuses it, not another check.
+    const unscoped = createAppleFormat({
+      appAttestRootKeys: [pki.root.cert.spkiSha256, ent.root.cert.spkiSha256],
+      mdaRootKeys: [ent.root.cert.spkiSha256],
+    });
+    expect(run(attest(object), CHALLENGE, bothRoots, [unscoped]).code).toBe('ACCEPTED');
+  });
+
+  it('MDA evidence chained to the App Attest root is refused although that root is trusted', () => {
+    expect(run(mdaInput(pki), null, [pki.root]).code).toBe('TRUST_NO_ANCHORS');
+    expect(run(mdaInput(pki), null, bothRoots).code).toBe('PATH_NOT_FOUND');
+    const unscoped = createAppleFormat({
+      appAttestRootKeys: [pki.root.cert.spkiSha256],
+      mdaRootKeys: [pki.root.cert.spkiSha256],
+    });
+    expect(run(mdaInput(pki), null, bothRoots, [unscoped]).code).toBe('ACCEPTED');
+  });
+
+  it('the default format wants the catalogue Apple roots: synthetic roots are TRUST_NO_ANCHORS', () => {
+    const app = run(attest(appAttestObject(pki).object), CHALLENGE, bothRoots, [appleFormat]);
+    expect(app.code).toBe('TRUST_NO_ANCHORS');
+    expect(app.message).toContain('Apple App Attestation Root CA');
+    expect(app.message).toContain(catalogEntry(APPLE_ANCHOR_IDS.appAttestationRoot)!.spkiSha256);
+    const dev = run(mdaInput(), null, bothRoots, [appleFormat]);
+    expect(dev.code).toBe('TRUST_NO_ANCHORS');
+    expect(dev.message).toContain('Apple Enterprise Attestation Root CA');
+  });
+
+  it('createAppleFormat takes hex keys (any case, optional sha256:) and refuses anything else', () => {
+    const key = pki.root.cert.spkiSha256;
+    const f = createAppleFormat({ appAttestRootKeys: [`sha256:${key.toUpperCase()}`], mdaRootKeys: [key] });
+    expect(run(attest(appAttestObject(pki).object), CHALLENGE, [pki.root], [f]).code).toBe('ACCEPTED');
+    expect(() => createAppleFormat({ appAttestRootKeys: [] })).toThrow(TypeError);
+    expect(() => createAppleFormat({ mdaRootKeys: ['apple-enterprise-attestation-root'] })).toThrow(
+      TypeError,
     );
   });
 });

@@ -4,6 +4,8 @@
  * (kayak 2020, node-app-attest 2024) and two development (bas-d 2021, node-app-attest 2024)
  * objects verify through createVerifier against the App Attestation Root CA; development is
  * refused unless allowed; the Enterprise Attestation root parses and matches the catalogue.
+ * Issue #6: with both Apple roots trusted the objects still end at the App Attestation root, and
+ * with only the Enterprise root trusted they are TRUST_NO_ANCHORS (each sub-kind, its own root).
  * Skips with a printed reason when the vectors are absent, except in CI.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -42,6 +44,25 @@ function policy() {
     source: 'test.yaml',
     baseDir: '.',
     readFile: () => readFileSync(join(APPLE, 'webauthn4j', 'Apple_App_Attestation_Root_CA.pem')),
+  });
+}
+
+/** The Enterprise Attestation root for 'apple' (listed first), and the App Attestation root when asked. */
+function enterprisePolicy(withAppAttest: boolean) {
+  const entry = (id: string, file: string) =>
+    `  - id: ${id}\n    certificates: [./${file}]\n    formats: [apple]\n`;
+  const text = `version: 1\ntrust:\n${entry(APPLE_ANCHOR_IDS.enterpriseAttestationRoot, 'enterprise.pem')}${
+    withAppAttest ? entry(APPLE_ANCHOR_IDS.appAttestationRoot, 'app-attest.pem') : ''
+  }`;
+  return parsePolicy(text, {
+    source: 'test.yaml',
+    baseDir: '.',
+    readFile: (p) =>
+      readFileSync(
+        p.includes('enterprise')
+          ? join(APPLE, 'smallstep-certificates', 'apple-enterprise-attestation-root-ca.pem')
+          : join(APPLE, 'webauthn4j', 'Apple_App_Attestation_Root_CA.pem'),
+      ),
   });
 }
 
@@ -147,6 +168,23 @@ describe.runIf(available)('Apple App Attest real vectors', () => {
         at: c.at,
       });
       expect(v.code).toBe('AAGUID_MISMATCH');
+    }
+  });
+
+  it('with both Apple roots trusted each object ends at the App Attestation root; with the Enterprise root only, TRUST_NO_ANCHORS', () => {
+    for (const c of cases()) {
+      const both = createVerifier({ policy: enterprisePolicy(true) }).verify(input(c), {
+        nonce: c.challenge,
+        at: c.at,
+      });
+      expect(both.code, c.name).toBe('ACCEPTED');
+      expect(both.path.at(-1)?.anchor).toBe(APPLE_ANCHOR_IDS.appAttestationRoot);
+      const only = createVerifier({ policy: enterprisePolicy(false) }).verify(input(c), {
+        nonce: c.challenge,
+        at: c.at,
+      });
+      expect(only.code, c.name).toBe('TRUST_NO_ANCHORS');
+      expect(only.message).toContain('App Attest evidence must end at Apple App Attestation Root CA');
     }
   });
 
