@@ -191,6 +191,12 @@ export function describePolicy(policy: Policy): string {
 export function requirementText(r: Requirements): string {
   return Object.entries(canonicalRequirements(r))
     .map(([k, v]) => {
+      if (k === 'claims') {
+        const parts = Object.entries(v as Record<string, unknown[]>).map(
+          ([path, values]) => `${path} = ${values.map((x) => JSON.stringify(x)).join(' or ')}`,
+        );
+        return `claims: ${parts.join(', ')}`;
+      }
       const value = Array.isArray(v) ? v.join(k === 'firmware' ? ' or ' : ', ') : String(v);
       return `${k}: ${k === 'securityLevel' ? `at least ${value}` : k === 'minRsaBits' ? `≥ ${value}` : value}`;
     })

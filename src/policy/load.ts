@@ -167,6 +167,7 @@ export function toRequirements(input: RequirementsInput | null | undefined): Req
   if (input.minRsaBits !== undefined) out.minRsaBits = input.minRsaBits;
   if (input.securityLevel !== undefined) out.securityLevel = input.securityLevel;
   if (input.firmware !== undefined) out.firmware = input.firmware.map(parseVersionRange);
+  if (input.claims !== undefined) out.claims = input.claims;
   return out;
 }
 

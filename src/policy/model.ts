@@ -49,7 +49,12 @@ export interface Requirements {
   readonly securityLevel?: SecurityLevel;
   /** The firmware must fall in at least one of these ranges. */
   readonly firmware?: readonly VersionRange[];
+  /** Vendor claims by dotted path; each must be present and equal one of its values. */
+  readonly claims?: Readonly<Record<string, readonly ClaimValue[]>>;
 }
+
+/** A value a `require.claims` entry accepts. */
+export type ClaimValue = string | number | boolean;
 
 /** What an allow rule names; every kind resolves to SPKI SHA-256 values (trust by key). */
 export type AllowEntry =

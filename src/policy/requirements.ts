@@ -110,7 +110,37 @@ export function checkRequirements(req: Requirements, ctx: RequirementContext): R
       ),
     );
   }
+  if (req.claims !== undefined) {
+    for (const [path, allowed] of Object.entries(req.claims)) {
+      const actual = claimAt(claims, path);
+      const ok = actual !== undefined && allowed.some((v) => v === actual);
+      const wanted = allowed.map((v) => JSON.stringify(v)).join(' or ');
+      out.push(
+        result('claims', ok, { [path]: allowed }, { [path]: actual ?? null }, () =>
+          actual === undefined
+            ? `claim ${path} is not stated by the evidence (requires ${wanted})`
+            : `claim ${path} is ${JSON.stringify(actual)} (requires ${wanted})`,
+        ),
+      );
+    }
+  }
   return out;
+}
+
+/**
+ * The scalar claim at a dotted path, or undefined when the evidence does not state it (or
+ * states something that is not a string, finite number or boolean: never "close enough").
+ */
+export function claimAt(claims: Claims, path: string): string | number | boolean | undefined {
+  let value: unknown = claims;
+  for (const part of path.split('.')) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    if (!Object.hasOwn(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  return undefined;
 }
 
 /** The policy's name for a described key algorithm (`rsa-pss` keys count as `rsa`). */

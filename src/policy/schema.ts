@@ -39,6 +39,9 @@ export const POLICY_LIMITS = {
 } as const;
 
 /** Accept `x` as shorthand for `[x]` where a list is expected. */
+/** A claim named by a dotted path of up to four identifiers. */
+const CLAIM_PATH = /^[A-Za-z][A-Za-z0-9_]{0,63}(\.[A-Za-z][A-Za-z0-9_]{0,63}){0,3}$/;
+
 function oneOrMany<T extends z.ZodType>(item: T, max: number) {
   return z.preprocess(
     (v) => (v === null || v === undefined || Array.isArray(v) ? v : [v]),
@@ -78,6 +81,17 @@ export const requirementsSchema = z.strictObject({
   minRsaBits: z.number().int().min(1024).max(16384).optional(),
   securityLevel: z.enum(['software', 'tee', 'secure-element']).optional(),
   firmware: oneOrMany(versionRange, POLICY_LIMITS.maxRanges).optional(),
+  /** Vendor claims by dotted path (`rootOfTrust.deviceLocked`, `environment`): the value must be one of these. */
+  claims: z
+    .record(
+      z
+        .string()
+        .regex(CLAIM_PATH, 'expected a claim name such as "environment" or "rootOfTrust.deviceLocked"'),
+      oneOrMany(z.union([z.string().max(200), z.number().finite(), z.boolean()]), 16),
+    )
+    .refine((r) => Object.keys(r).length > 0, 'claims is empty')
+    .refine((r) => Object.keys(r).length <= 16, 'claims names more than 16 claims')
+    .optional(),
 });
 
 const trustSchema = z.strictObject({
