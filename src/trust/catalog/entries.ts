@@ -351,6 +351,33 @@ const entries: CatalogEntry[] = [
       'Signs the production MDS3 BLOB chain (https://fidoalliance.org/metadata/), not authenticators: a general web PKI root.',
   },
   {
+    id: 'globalsign-root-r1',
+    vendor: 'GlobalSign',
+    name: 'GlobalSign Root CA (R1)',
+    formats: ['webauthn'],
+    spkiSha256: '2bcee858158cf5465fc9d76f0dfa312fef25a4dca8501da9b46b67d1fbfa1b64',
+    certificateSha256: ['ebd41040e4bb3ec742c9e381d31ef2a41a48b6685c96e7cef3c1df6cd4331c99'],
+    source: 'https://secure.globalsign.com/cacert/root-r1.crt',
+    role: 'root',
+    notes:
+      'Roots the attest.android.com certificates of historic WebAuthn android-safetynet statements (SafetyNet is shut down); a general web PKI root.',
+  },
+  {
+    id: 'globalsign-root-r2',
+    vendor: 'GlobalSign',
+    name: 'GlobalSign Root CA - R2',
+    formats: ['webauthn'],
+    spkiSha256: '8a27b5557b4bec7cc0305fbf3d53d1f71cd3f34910c5d65e27ecddb82077ba3d',
+    certificateSha256: [
+      '69e2d06c30f366166165e91d68d1cee5cc47584a80227e76666086c0107241eb',
+      'ca42dd41745fd0b81eb902362cf9d8bf719da1bd1b1efc946f5b4c99f42c1b9e',
+    ],
+    source: 'https://secure.globalsign.com/cacert/root-r2.crt',
+    role: 'root',
+    notes:
+      'Expired 2021-12-15. Roots older android-safetynet statements; verify recorded evidence at its time.',
+  },
+  {
     id: 'fido-mds3-conformance-root',
     vendor: 'FIDO Alliance',
     name: 'FAKE Root FAKE (MDS3 conformance)',

@@ -85,6 +85,11 @@ export const CATALOG_VECTORS: Readonly<Record<string, readonly string[]>> = {
     'fido-mds/simplewebauthn/GlobalSign_Root_CA_R3.pem',
     'fido-mds/webauthn4j/root-r3.crt',
   ],
+  'globalsign-root-r1': ['webauthn/simplewebauthn/roots/GlobalSign_Root_CA.pem'],
+  'globalsign-root-r2': [
+    'webauthn/simplewebauthn/android-safetynet/GlobalSign_R2.pem',
+    'webauthn/python-fido2/GlobalSign_R2_root.der',
+  ],
   'fido-mds3-conformance-root': ['fido-mds/go-webauthn/fido-mds-conformance-MDS3ROOT.pem'],
   'cavium-liquidsecurity-root': ['cloud-hsm/peculiar-attestation/marvell-roots.pem'],
   'google-hawksbill-root-v1-prod': ['cloud-hsm/peculiar-attestation/marvell-roots.pem'],
