@@ -43,6 +43,11 @@ export interface Expectation {
    * refuses (e.g. a SHA-1 signature), or a negative test by construction.
    */
   readonly reason?: string;
+  /**
+   * For a `reject`: a phrase the refusal's message must contain, when one code covers several
+   * reasons (so a refusal for another reason does not count as expected).
+   */
+  readonly messageIncludes?: string;
   /** A note shown with the result (what the source says, how the case is assembled). */
   readonly note?: string;
 }
@@ -92,7 +97,11 @@ export function attempt(fn: () => Actual): Actual {
 export function meets(expected: Expectation | null, actual: Actual): boolean {
   if (expected === null) return false;
   if (actual.outcome !== expected.outcome) return false;
-  if (expected.outcome === 'reject') return actual.code === expected.code;
+  if (expected.outcome === 'reject')
+    return (
+      actual.code === expected.code &&
+      (expected.messageIncludes === undefined || (actual.message ?? '').includes(expected.messageIncludes))
+    );
   return true;
 }
 

@@ -41,6 +41,21 @@ if (!available) {
   }
 }
 
+/**
+ * WebAuthn entries that are known not to meet their expectation yet, with the reason (reported
+ * to the format's owner): the historic SafetyNet responses are checked against the system clock
+ * instead of the pinned time, so they are "too old" (and the ctsProfileMatch refusals are never
+ * reached). Every other webauthn entry must be as expected.
+ */
+const WEBAUTHN_KNOWN_GAPS: readonly string[] = [
+  'webauthn/py_webauthn/android_safetynet__verify_attestation_android_safetynet.json',
+  'webauthn/python-fido2/android_safetynet_attestation.json',
+  'webauthn/simplewebauthn/android-safetynet/attestationAndroidSafetyNet.json',
+  'webauthn/simplewebauthn/android-safetynet/safetyNetUsingGSR1RootCert.json',
+  'webauthn/simplewebauthn/verifyRegistrationResponse/should-enforce-cts-check-by-default.json',
+  'webauthn/simplewebauthn/verifyRegistrationResponse/should-skip-cts-check-when-enforcement-option-is-false.json',
+];
+
 /** The families whose formats have landed: every entry must be as expected. */
 const DONE: readonly Category[] = [
   'yubikey-piv',
@@ -143,11 +158,29 @@ describe.skipIf(!available)('conformance:vectors on ../shared/vectors', () => {
     });
   }
 
+  it('webauthn: every entry as expected but the known SafetyNet clock gap', () => {
+    const r = runConformance({ dir: VECTORS, only: ['webauthn'] });
+    expect(r.summary.webauthn.total).toBe(117);
+    const unexpected = r.summary.webauthn.unexpected;
+    expect(unexpected.filter((f) => !WEBAUTHN_KNOWN_GAPS.includes(f))).toEqual([]);
+    // Refused on purpose, each with its reason: none/self attestations, SHA-1, strict DER and CBOR.
+    const codes = new Set(
+      r.results.filter((x) => x.asExpected && x.actual.outcome === 'reject').map((x) => x.actual.code),
+    );
+    for (const c of [
+      'ATTESTATION_NONE',
+      'ATTESTATION_SELF',
+      'ALGORITHM_NOT_ALLOWED',
+      'NONCE_MISMATCH',
+      'ORIGIN_MISMATCH',
+    ])
+      expect(codes.has(c), c).toBe(true);
+  });
+
   it('covers every manifest file of every category with an expectation', () => {
     const v = new Vectors(VECTORS);
     const missing = v
       .manifest()
-      .filter((f) => DONE.includes(f.category))
       .filter((f) => expectationFor(f.dest) === null)
       .map((f) => f.dest);
     expect(missing).toEqual([]);
