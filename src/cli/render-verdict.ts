@@ -31,10 +31,37 @@ export function displayName(
   if (entry.role === 'attestation-key' && (format === null || format === 'provenance'))
     return claims?.serial !== undefined ? '[per-token]' : '[batch]';
   const subject = entry.subject ?? '';
-  const cn = /(?:^|,)CN=((?:\\.|[^,])*)/.exec(subject);
-  if (cn) return cn[1]!.replace(/\\(.)/g, '$1');
-  if (subject) return subject;
+  if (subject) return subjectName(subject);
   return entry.role === 'attestation-key' ? '[attestation key]' : `sha256:${entry.spkiSha256.slice(0, 16)}`;
+}
+
+/** The CN of an RFC 4514 subject string, else the whole subject. */
+function subjectName(subject: string): string {
+  const cn = /(?:^|,)CN=((?:\\.|[^,])*)/.exec(subject);
+  return cn ? cn[1]!.replace(/\\(.)/g, '$1') : subject;
+}
+
+/**
+ * One line per further path the verifier validated besides the main one (finding
+ * `path.additional`, e.g. a cloud HSM's owner chain):
+ * "also validated (owner path): HSM partition owner → … → Hawksbill Root v1 prod".
+ */
+export function additionalChainLines(verdict: Verdict): string[] {
+  const lines: string[] = [];
+  for (const f of verdict.findings) {
+    if (f.check !== 'path.additional' || !f.ok) continue;
+    const d = (f.detail ?? {}) as { label?: unknown; anchor?: unknown; subjects?: unknown };
+    const label = typeof d.label === 'string' ? `${d.label} path` : 'another path';
+    const subjects =
+      Array.isArray(d.subjects) && d.subjects.every((x) => typeof x === 'string') ? d.subjects : [];
+    // A verdict from before the subjects were recorded: name the anchor only.
+    const chain =
+      subjects.length > 0
+        ? subjects.map((x: string) => (x ? subjectName(x) : '[no subject]')).join(' → ')
+        : `… → trust anchor "${String(d.anchor ?? '?')}"`;
+    lines.push(`also validated (${label}): ${chain}`);
+  }
+  return lines;
 }
 
 /** The one-line chain: [new key] → [per-token] → Gemalto .NET Card → Gemalto Smartcards → Gemalto NV */
@@ -103,6 +130,7 @@ export function renderVerdict(verdict: Verdict, options: RenderOptions = {}): st
     });
     lines.push('');
     lines.push(`  ${chainLine(verdict)}`);
+    for (const extra of additionalChainLines(verdict)) lines.push(`  ${extra}`);
   }
 
   if (verdict.claims) {

@@ -3,7 +3,8 @@
  * KeyOperationAttestation and a CryptoKeyVersion holding one) and a PEM bundle with a MARVELL
  * ATTESTATION block, built in a temporary directory from the real vectors (../shared, read in
  * place) and verified at a pinned time under the `cloud-hsm` policy template; the template is
- * listed by `provenance policy template`. Skips with a printed reason when the vectors are
+ * listed by `provenance policy template`. The human output shows the owner chain as a second
+ * chain line next to the manufacturer chain (the `path.additional` finding). Skips with a printed reason when the vectors are
  * absent, except in CI.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,10 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { additionalChainLines } from '../../../src/cli/render-verdict.js';
 import { decodePem, encodePem } from '../../../src/core/pem.js';
 import { CLOUD_HSM_POLICY_TEMPLATE } from '../../../src/formats/cloud-hsm/policy-template.js';
 import { parseCertificate } from '../../../src/pki/certificate.js';
 import { decodeEvidence } from '../../../src/verify/input.js';
+import type { Verdict } from '../../../src/verify/verifier.js';
 import { runCli } from '../../helpers/cli.js';
 import { outcome } from '../../helpers/fuzz.js';
 
@@ -41,6 +44,26 @@ it('policy template cloud-hsm prints the template and the list names it', async 
   const one = await runCli(['policy', 'template', 'cloud-hsm']);
   expect(one.code).toBe(0);
   expect(one.out).toBe(CLOUD_HSM_POLICY_TEMPLATE);
+});
+
+it('additionalChainLines: names by CN, falls back to the anchor id, skips failed paths', () => {
+  const verdict = {
+    findings: [
+      {
+        check: 'path.additional',
+        ok: true,
+        message: 'owner path of 2 certificates validated',
+        detail: { label: 'owner', anchor: 'g', subjects: ['CN=Partition\\, owner,O=X', 'O=Only Org'] },
+      },
+      { check: 'path.additional', ok: true, message: 'old verdict', detail: { label: 'owner', anchor: 'g' } },
+      { check: 'path.additional', ok: false, code: 'PATH_NOT_FOUND', message: 'failed', detail: {} },
+      { check: 'path', ok: true, message: 'main' },
+    ],
+  } as unknown as Verdict;
+  expect(additionalChainLines(verdict)).toEqual([
+    'also validated (owner path): Partition, owner → O=Only Org',
+    'also validated (owner path): … → trust anchor "g"',
+  ]);
 });
 
 describe.runIf(available)('cloud HSM evidence files', () => {
@@ -104,6 +127,26 @@ describe.runIf(available)('cloud HSM evidence files', () => {
       expect(ok.code, ok.out).toBe(0);
       expect(JSON.parse(ok.out).claims.nonExportable).toBe(true);
     }
+  });
+
+  it('the human output shows the owner chain as a second line, also on a policy rejection', async () => {
+    const policy = setup();
+    const file = join(dir, 'ec-human.json');
+    writeFileSync(file, kmsJson('ec', false));
+    const relaxed = join(dir, 'relaxed-human.yaml');
+    writeFileSync(relaxed, CLOUD_HSM_POLICY_TEMPLATE.replace('freshness: possession', 'freshness: none'));
+    const ok = await runCli(['verify', file, '--policy', relaxed, '--at', AT]);
+    expect(ok.code, ok.out).toBe(0);
+    const lines = ok.out.split('\n');
+    const main = lines.findIndex((l) => l.trimStart().startsWith('[new key] → '));
+    expect(main, ok.out).toBeGreaterThan(0);
+    // The second chain line follows the main one and ends at Google's owner root.
+    const also = lines[main + 1]!;
+    expect(also).toMatch(/^ {2}also validated \(owner path\): .+ → Hawksbill Root v1 prod$/);
+    expect(lines[main]).not.toContain('Hawksbill');
+    const refused = await runCli(['verify', file, '--policy', policy, '--at', AT]);
+    expect(refused.out).toContain('REJECT  NONCE_MISSING');
+    expect(refused.out).toMatch(/also validated \(owner path\): .+ → Hawksbill Root v1 prod/);
   });
 
   it('decodes a PEM bundle with a MARVELL ATTESTATION block', () => {
