@@ -228,6 +228,8 @@ function policyNotes(policy: Policy): string[] {
     notes.push('freshness is not required: evidence made earlier (or replayed) is accepted');
   }
   if (!policy.deny.roca) notes.push('the ROCA check is off: RSA keys with the ROCA fingerprint are accepted');
+  if (policy.signatures?.allowSha1)
+    notes.push('SHA-1 evidence signatures are accepted (signatures.allowSha1), e.g. Windows Hello TPM RS1');
   if (!policy.deny.weakKeys) notes.push('weak-key checks are off');
   for (const r of policy.revocation ?? []) {
     if (r.mode === 'off') notes.push(`revocation checking is off for trust entry "${r.anchorId}"`);

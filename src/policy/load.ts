@@ -325,6 +325,7 @@ class PolicyResolver {
       ...(lists.length > 0 ? { lists } : {}),
       allow,
       require: this.requirements(this.file.require, ['require']),
+      ...(this.file.signatures?.allowSha1 === true ? { signatures: { allowSha1: true } } : {}),
       deny: {
         roca: deny?.roca ?? DEFAULT_DENY.roca,
         weakKeys: deny?.weakKeys ?? DEFAULT_DENY.weakKeys,

@@ -155,6 +155,11 @@ export interface Policy {
   readonly revocation?: readonly AnchorRevocation[];
   /** Signed token lists the allow and deny decisions consult (absent: none). */
   readonly lists?: readonly PolicyTokenList[];
+  /**
+   * Evidence signatures made with SHA-1 (Windows Hello TPM `RS1`) are refused unless this is
+   * set: absent means refused. Certificate signatures in paths stay SHA-1-free either way.
+   */
+  readonly signatures?: { readonly allowSha1: boolean };
 }
 
 /** The defaults for `deny:` (fail closed: broken keys are rejected unless the policy opts out). */
@@ -211,6 +216,8 @@ export function canonicalPolicy(policy: Omit<Policy, 'digest'>): unknown {
           })),
         }
       : {}),
+    // Only when SHA-1 evidence signatures are allowed, so older digests stay the same.
+    ...(policy.signatures?.allowSha1 === true ? { signatures: { allowSha1: true } } : {}),
     // Only when the policy names lists, so older digests stay the same.
     ...(policy.lists && policy.lists.length > 0
       ? {

@@ -191,6 +191,8 @@ export const policyFileSchema = z.strictObject({
   require: requirementsSchema.nullish(),
   deny: denySchema.nullish(),
   lists: z.array(listSourceSchema).max(POLICY_LIMITS.maxLists).nullish(),
+  /** Signature algorithms accepted inside evidence beyond the default (docs/policy.md, "signatures"). */
+  signatures: z.strictObject({ allowSha1: z.boolean().optional() }).nullish(),
 });
 
 /** A policy file as validated by the schema (before files are read). */

@@ -92,3 +92,15 @@ describe('require.claims', () => {
     }
   });
 });
+
+describe('signatures.allowSha1', () => {
+  it('is off by default, on when given, part of the digest only when on, and noted by policy check', () => {
+    const off = yamlPolicy('');
+    const on = yamlPolicy('signatures:\n  allowSha1: true\n');
+    const explicitOff = yamlPolicy('signatures:\n  allowSha1: false\n');
+    expect(off.signatures).toBeUndefined();
+    expect(on.signatures).toEqual({ allowSha1: true });
+    expect(explicitOff.digest).toBe(off.digest);
+    expect(on.digest).not.toBe(off.digest);
+  });
+});
