@@ -9,6 +9,10 @@
  *   the Apple device-property extensions first or in any order). Chains to the Apple Enterprise
  *   Attestation Root CA; the freshness code must be SHA-256 of the expected challenge.
  *
+ * Each kind names its root key in `FormatResult.anchorKeys` (issue #6): the verifier tries only
+ * the anchors with that key, so an 'apple' anchor of the other kind never vouches for it
+ * (createAppleFormat; the catalogue keys by default).
+ *
  * Apple's P-384 intermediates sign the P-256 leaves with ecdsa-with-SHA256 (a hash weaker than
  * the signing curve, which RFC 5480 §4 recommends against but does not forbid): the shared path
  * validator accepts it, so no quirk is needed.

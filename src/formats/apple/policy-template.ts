@@ -10,8 +10,8 @@ import { APPLE_ANCHOR_IDS } from './index.js';
 /** A starting policy: trust the two Apple attestation roots for 'apple', require a nonce. */
 export const APPLE_POLICY_TEMPLATE = `version: 1
 # Apple attestation roots (https://www.apple.com/certificateauthority/private/); compare the
-# SHA-256 of each key with docs/apple.md. App Attest chains end at the first, Managed Device
-# Attestation chains at the second.
+# SHA-256 of each key with docs/apple.md. App Attest chains must end at the first key, Managed
+# Device Attestation chains at the second: neither kind is accepted under the other root.
 trust:
   - id: ${APPLE_ANCHOR_IDS.appAttestationRoot}
     certificates: [./Apple_App_Attestation_Root_CA.pem]
