@@ -103,6 +103,7 @@ function pgpModuli(text: string): bigint[] {
     let p = packet[0] === 4 ? 5 : 7; // v4: version, time; v3: + validity days
     const algorithm = packet[p++]!;
     if (algorithm < 1 || algorithm > 3) continue; // RSA only (RFC 4880 §9.1)
+    if (p + 2 > packet.length) fail('KEY_MALFORMED', 'truncated OpenPGP key packet');
     const bits = packet.readUInt16BE(p);
     if (bits > MAX_MODULUS_BITS) fail('KEY_MALFORMED', `OpenPGP RSA modulus of ${bits} bits`);
     out.push(big(packet.subarray(p + 2, p + 2 + Math.ceil(bits / 8))));
@@ -134,17 +135,25 @@ function pkcs7Moduli(text: string): bigint[] {
 }
 
 function spkiOfKeyObject(der: Uint8Array, type: 'pkcs1' | 'pkcs8' | 'pkcs1-private'): Uint8Array {
-  const key =
-    type === 'pkcs1'
-      ? createPublicKey({ key: Buffer.from(der), format: 'der', type: 'pkcs1' })
-      : createPublicKey(
-          createPrivateKey({
-            key: Buffer.from(der),
-            format: 'der',
-            type: type === 'pkcs8' ? 'pkcs8' : 'pkcs1',
-          }),
-        );
-  return new Uint8Array(key.export({ type: 'spki', format: 'der' }));
+  try {
+    const key =
+      type === 'pkcs1'
+        ? createPublicKey({ key: Buffer.from(der), format: 'der', type: 'pkcs1' })
+        : createPublicKey(
+            createPrivateKey({
+              key: Buffer.from(der),
+              format: 'der',
+              type: type === 'pkcs8' ? 'pkcs8' : 'pkcs1',
+            }),
+          );
+    return new Uint8Array(key.export({ type: 'spki', format: 'der' }));
+  } catch (e) {
+    // Node's decoder throws plain errors for bad key encodings: one stable code instead.
+    return fail(
+      'KEY_MALFORMED',
+      `${type} key does not decode: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
 }
 
 function pemModuli(text: string): bigint[] {
@@ -170,8 +179,14 @@ function pemModuli(text: string): bigint[] {
 
 /** Every RSA modulus of one ROCA vector file, by its container. */
 export function rocaModuli(v: Vectors, file: string): bigint[] {
-  const text = v.text(file);
-  const name = file.slice(file.lastIndexOf('/') + 1);
+  return rocaModuliOf(file.slice(file.lastIndexOf('/') + 1), v.text(file));
+}
+
+/**
+ * Every RSA modulus in `text`, read as the container its file `name` says (.txt moduli, .pub
+ * OpenSSH, .pgp OpenPGP, .p7s PKCS#7, .pem). Throws only ProvenanceError.
+ */
+export function rocaModuliOf(name: string, text: string): bigint[] {
   if (name.endsWith('.txt'))
     return text
       .split('\n')

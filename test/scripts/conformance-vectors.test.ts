@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EXPECTATIONS, expectationFor } from '../../scripts/conformance-vectors/expectations.js';
 import {
@@ -17,7 +18,7 @@ import {
   meets,
   summarize,
 } from '../../scripts/conformance-vectors/model.js';
-import { rocaModuli } from '../../scripts/conformance-vectors/roca.js';
+import { rocaModuli, rocaModuliOf } from '../../scripts/conformance-vectors/roca.js';
 import { Vectors } from '../../scripts/conformance-vectors/vectors.js';
 import {
   defaultVectorsDir,
@@ -26,6 +27,7 @@ import {
   runConformance,
 } from '../../scripts/conformance-vectors.js';
 import { isProvenanceError } from '../../src/core/errors.js';
+import { fuzzParameters, outcome } from '../helpers/fuzz.js';
 
 const VECTORS = join(fileURLToPath(new URL('../../', import.meta.url)), '..', 'shared', 'vectors');
 const available = existsSync(join(VECTORS, 'manifest.json'));
@@ -238,5 +240,45 @@ describe.skipIf(!available)('conformance:vectors on ../shared/vectors', () => {
     for (const f of ['ssh01.pub', 'key01.pgp', 'pkcs701.p7s', 'csr03.pem', 'privkey04.pem', 'mod04.txt'])
       expect(rocaModuli(v, `roca/crocs-muni-roca/${f}`).length, f).toBeGreaterThan(0);
     expect(rocaModuli(v, 'roca/crocs-muni-roca/fake_moduli_decimal.txt').length).toBeGreaterThan(5);
+  });
+});
+
+describe('ROCA container readers under random and mutated input', () => {
+  const NAMES = ['x.txt', 'x.pub', 'x.pgp', 'x.p7s', 'x.pem'];
+
+  it('random text only ever throws ProvenanceError', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...NAMES), fc.string({ maxLength: 400 }), (name, text) => {
+        outcome(() => rocaModuliOf(name, text));
+      }),
+      fuzzParameters(300),
+    );
+  });
+
+  it.skipIf(!available)('mutated real files only ever throw ProvenanceError', () => {
+    const v = new Vectors(VECTORS);
+    const seeds = [
+      'ssh06.pub',
+      'key04.pgp',
+      'pkcs701.p7s',
+      'privkey05.pem',
+      'csr05.pem',
+      'pubkey03.pem',
+      'mod01.txt',
+    ].map((f) => ({ name: f, text: v.text(`roca/crocs-muni-roca/${f}`) }));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...seeds),
+        fc.nat(),
+        fc.nat({ max: 40 }),
+        fc.string({ maxLength: 8 }),
+        (seed, at, cut, insert) => {
+          const i = at % (seed.text.length + 1);
+          const text = seed.text.slice(0, i) + insert + seed.text.slice(Math.min(seed.text.length, i + cut));
+          outcome(() => rocaModuliOf(seed.name, text));
+        },
+      ),
+      fuzzParameters(300),
+    );
   });
 });
