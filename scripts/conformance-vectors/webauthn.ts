@@ -3,7 +3,7 @@
  * (src/formats/webauthn/vectors.ts: the real verifier, `createVerifier` with the `webauthn`
  * format, at the fixture's verifyAt, or one minute after the latest x5c notBefore when the
  * source ran on its real clock; anchors: the last x5c certificate, as the source libraries run
- * without configured roots). fido2-net-lib responses are paired with their options file
+ * without configured roots; SafetyNet JWS chains: the GlobalSign roots in the vectors). fido2-net-lib responses are paired with their options file
  * (challenge, rp.id; origin https://localhost:44329). Options, assertions and roots parse.
  */
 import { fail } from '../../src/core/errors.js';
@@ -58,6 +58,17 @@ const WRONG_ROOT: Readonly<Record<string, string>> = {
     'webauthn/simplewebauthn/roots/Apple_WebAuthn_Root_CA.pem',
 };
 
+/**
+ * SafetyNet statements carry their chain inside the JWS, not in attStmt.x5c, so there is no
+ * "last x5c certificate" to stand in as the anchor: they chain to the GlobalSign roots the
+ * vectors hold (R2 for GTS CA 1O1/1D4 of 2018–2021, R1 for the later GTS Root R1 cross-sign).
+ */
+const SAFETYNET_ROOTS: readonly string[] = [
+  'webauthn/simplewebauthn/android-safetynet/GlobalSign_R2.pem',
+  'webauthn/simplewebauthn/roots/GlobalSign_Root_CA.pem',
+];
+const SAFETYNET = /safety|cts-check/i;
+
 /** A fixture the source only parses: its attestation object through the strict parser. */
 function parseOnly(fixture: unknown): Actual {
   const f = fixture as Record<string, unknown>;
@@ -83,10 +94,15 @@ export function runWebauthn(v: Vectors, file: string, exp: Expectation | null): 
     const fixture = isNet ? netFixture(v, name) : v.json(file);
     if (exp?.outcome === 'parse') return parseOnly(fixture);
     const wrongRoot = WRONG_ROOT[file];
+    const trust = wrongRoot
+      ? v.certs(wrongRoot)
+      : SAFETYNET.test(name)
+        ? SAFETYNET_ROOTS.flatMap((f) => v.certs(f))
+        : undefined;
     const r = verifyWebauthnVector(fixture, {
       pinToChain: true,
       ...(exp?.at === undefined ? {} : { at: exp.at }),
-      ...(wrongRoot ? { trust: v.certs(wrongRoot) } : {}),
+      ...(trust ? { trust } : {}),
     });
     const quirks = [...new Set(r.verdict.quirks.map((q) => q.id))].join(', ');
     return r.verdict.accepted
