@@ -116,6 +116,10 @@ export interface FormatContext {
   readonly boundKeys?: readonly BoundKey[];
   /** The verifier's decoded-key cache: formats verify signatures with cached KeyObjects. */
   readonly keyCache?: KeyCache;
+  /** The verification instant (ms): the clock, or the pinned `at` for recorded evidence. */
+  readonly time?: number;
+  /** The policy accepts SHA-1 signatures inside evidence (`signatures.allowSha1`); refused otherwise. */
+  readonly allowSha1?: boolean;
   /** WebAuthn registration expectations (origin, RP ID, challenge). */
   readonly webauthn?: WebauthnExpectations;
 }

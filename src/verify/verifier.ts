@@ -143,6 +143,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
         ...(expectations.boundKeys === undefined ? {} : { boundKeys: expectations.boundKeys }),
         ...(expectations.webauthn === undefined ? {} : { webauthn: expectations.webauthn }),
         keyCache: cache,
+        time: at,
+        ...(policy.signatures?.allowSha1 === true ? { allowSha1: true } : {}),
       };
       result = format.verify(input, ctx);
     } catch (err) {

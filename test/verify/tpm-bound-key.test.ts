@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/core/bytes.js';
 import { encodePem } from '../../src/core/pem.js';
 import { TPM_APP_KEY_ATTRIBUTES, tpmaObject } from '../../src/formats/tpm/encode.js';
+import { TPM_ALG } from '../../src/formats/tpm/structures.js';
 import { policyFromOptions } from '../../src/policy/index.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { createVerifier } from '../../src/verify/verifier.js';
@@ -140,5 +141,17 @@ describe('verifier: revocation of a bound AK path', () => {
     expect(v.code).toMatch(/REVOKED/);
     const failed = v.findings.find((f) => f.check.startsWith('revocation') && !f.ok);
     expect(failed?.position).toBe(2);
+  });
+});
+
+describe('verifier: the policy decides on SHA-1 evidence signatures', () => {
+  it('refuses a SHA-1 AK signature unless the policy says signatures.allowSha1, then reports the quirk', () => {
+    const ev = tpmEvidence({ akKey: pki.akKey, certificates: [pki.akCert.der], hashAlg: TPM_ALG.SHA1 });
+    const strict = verifier.verify(ev.input, { nonce: NONCE, at: NOW });
+    expect(strict.code).toBe('ALGORITHM_NOT_ALLOWED');
+    const lenient = createVerifier({ policy: { ...policy, signatures: { allowSha1: true } } });
+    const v = lenient.verify(ev.input, { nonce: NONCE, at: NOW });
+    expect(v.code).toBe('ACCEPTED');
+    expect(v.quirks.map((q) => q.id)).toContain('tpm-sha1-signature');
   });
 });

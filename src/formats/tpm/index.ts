@@ -46,6 +46,7 @@ import {
   parseTpmsAttest,
   parseTpmtPublic,
   parseTpmtSignature,
+  TPM_ALG,
   TPM_HASHES,
   TPM_ST,
   TPMA_OBJECT,
@@ -248,7 +249,9 @@ export function createTpmFormat(options: TpmFormatOptions = {}): AttestationForm
       if (csr.nonce !== null && !bytesEqual(csr.nonce, extraData))
         fail('NONCE_MISMATCH', 'the CSR nonce attribute differs from the TPM qualifying data');
 
-      const signer = findSigner(sig, attest.bytes, helpers, ctx.boundKeys ?? [], policy);
+      // The verifier's policy may allow SHA-1 evidence signatures (signatures.allowSha1).
+      const effective = ctx.allowSha1 === true ? { ...policy, allowSha1: true } : policy;
+      const signer = findSigner(sig, attest.bytes, helpers, ctx.boundKeys ?? [], effective);
 
       const key = describeKey(pub.spki);
       const a = pub.objectAttributes;
@@ -279,7 +282,17 @@ export function createTpmFormat(options: TpmFormatOptions = {}): AttestationForm
         claims,
         freshness: extraData.length === 0 ? null : { nonce: extraData },
         freshnessKind: nonceChecked ? 'nonce' : 'possession',
-        quirks: [],
+        // A SHA-1 AK signature passes only when the policy allows it; it is a named deviation.
+        quirks:
+          sig.hashAlg === TPM_ALG.SHA1
+            ? [
+                {
+                  id: 'tpm-sha1-signature',
+                  position: 1,
+                  detail: 'the AK signed TPMS_ATTEST with SHA-1 (signatures.allowSha1)',
+                },
+              ]
+            : [],
         csrVerified: true,
         ...(signer.boundSigner ? { boundSigner: signer.boundSigner } : {}),
       };

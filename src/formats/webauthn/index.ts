@@ -164,7 +164,8 @@ export function createWebauthnFormat(options: WebauthnFormatOptions = {}): Attes
         return fail('ATTESTATION_MISSING', `WebAuthn attestation format "${fmt}" is not supported`, { fmt });
       const sr = verifier.verify(attStmt, authData, check.clientDataHash, {
         ...(ctx.keyCache ? { keyCache: ctx.keyCache } : {}),
-        ...(options.allowSha1 ? { allowSha1: true } : {}),
+        ...(options.allowSha1 || ctx.allowSha1 === true ? { allowSha1: true } : {}),
+        ...(ctx.time === undefined ? {} : { time: ctx.time }),
       });
       const leaf = sr.trustPath[0];
       const noProvenance =

@@ -88,6 +88,8 @@ export interface StatementContext {
    * it only when this is true, and must then report the quirk `webauthn-rs1`.
    */
   readonly allowSha1?: boolean;
+  /** The verification instant (ms): the clock, or the pinned time for recorded evidence. */
+  readonly time?: number;
   /** Recursion guard for `compound`: statement verifiers never nest compound. */
   readonly nested?: boolean;
 }

@@ -153,6 +153,10 @@ describe('tpm format: TPM2_Certify in a CSR with an AK certificate', () => {
     expect(codeOf(() => tpmFormat.verify(ev.input, ctx))).toBe('ALGORITHM_NOT_ALLOWED');
     const lenient = createTpmFormat({ signaturePolicy: { ...DEFAULT_SIGNATURE_POLICY, allowSha1: true } });
     expect(lenient.verify(ev.input, ctx).format).toBe('tpm');
+    // The verifier passes the policy's signatures.allowSha1 as ctx.allowSha1: a named quirk.
+    const allowed = tpmFormat.verify(ev.input, { ...ctx, allowSha1: true });
+    expect(allowed.quirks.map((q) => [q.id, q.position])).toEqual([['tpm-sha1-signature', 1]]);
+    expect(tpmFormat.verify(withAkCert({}).input, { ...ctx, allowSha1: true }).quirks).toEqual([]);
   });
 
   it('refuses a signature by a key other than the AK certificate, and evidence with no AK at all', () => {
