@@ -154,12 +154,33 @@ export function checkKey(spki: Uint8Array, policy: KeyPolicy = DEFAULT_KEY_POLIC
 const MAX_CACHED_KEYS = 4096;
 
 /**
- * Decodes SubjectPublicKeyInfo bytes into Node KeyObjects, once per distinct key. Inject one
- * per verifier (no global cache); bounded, oldest entry evicted first.
+ * Decodes SubjectPublicKeyInfo bytes into Node KeyObjects, once per distinct key, and remembers
+ * which exact certificate signatures already verified. Inject one per verifier (no global
+ * cache); bounded, oldest entry evicted first.
  */
 export class KeyCache {
   private readonly map = new Map<string, KeyObject>();
+  private readonly verified = new Set<string>();
   constructor(private readonly capacity = MAX_CACHED_KEYS) {}
+
+  /**
+   * Whether this signature verified before. `id` must name everything the outcome depends on:
+   * the signed object's exact bytes (a certificate's SHA-256 covers TBS, algorithm and
+   * signature), the verifying key, and the algorithm policy. Only successes are remembered, so
+   * a cached answer can never turn a bad signature into a good one. Batch attestation
+   * certificates are shared by ≥100,000 devices: the issuer's signature on one is checked once.
+   */
+  hasVerified(id: string): boolean {
+    return this.verified.has(id);
+  }
+
+  /** Remember a signature that verified (see `hasVerified` for what `id` must cover). */
+  markVerified(id: string): void {
+    if (this.verified.has(id)) return;
+    if (this.verified.size >= this.capacity)
+      this.verified.delete(this.verified.values().next().value as string);
+    this.verified.add(id);
+  }
 
   get(spki: Uint8Array): KeyObject {
     const id = Buffer.from(spki.buffer, spki.byteOffset, spki.length).toString('latin1');

@@ -683,11 +683,18 @@ class PathSearch {
       }
       check = null;
       try {
-        const policy = this.factsOf(child).nullParams ? this.relaxedSignaturePolicy : this.o.signaturePolicy;
-        const ok = verifySignature(child.signatureAlgorithm, child.tbs, child.signature, spki, {
-          cache: this.o.cache,
-          policy,
-        });
+        const relaxed = this.factsOf(child).nullParams;
+        const policy = relaxed ? this.relaxedSignaturePolicy : this.o.signaturePolicy;
+        // The certificate's hash covers TBS, algorithm and signature; with the key's exact bytes
+        // and the policy, it names the outcome (KeyCache.hasVerified). Successes only.
+        const verifiedId = `${child.fingerprintSha256}|${policyTag(policy, relaxed)}|${latin1(spki)}`;
+        const ok =
+          this.o.cache.hasVerified(verifiedId) ||
+          verifySignature(child.signatureAlgorithm, child.tbs, child.signature, spki, {
+            cache: this.o.cache,
+            policy,
+          });
+        if (ok) this.o.cache.markVerified(verifiedId);
         if (!ok)
           check = {
             code: 'PATH_SIGNATURE_INVALID',
@@ -1062,4 +1069,21 @@ function decodeStrict<T>(ext: Certificate['extensions'][number], decode: (value:
     }
     throw err;
   }
+}
+
+const POLICY_TAGS = new WeakMap<SignatureAlgorithmPolicy, string>();
+
+/** A tag naming a signature policy by its content, for KeyCache.hasVerified ids (memoised per object). */
+function policyTag(policy: SignatureAlgorithmPolicy, relaxed: boolean): string {
+  let tag = POLICY_TAGS.get(policy);
+  if (tag === undefined) {
+    tag = JSON.stringify(policy);
+    POLICY_TAGS.set(policy, tag);
+  }
+  return `${relaxed ? 'r' : 'n'}${tag}`;
+}
+
+/** Bytes as a latin1 string: a cheap exact map key. */
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 }
