@@ -201,5 +201,12 @@ export function createWebauthnFormat(options: WebauthnFormatOptions = {}): Attes
 /** The default `webauthn` format (packed, fido-u2f, none, apple, compound + plug-ins). */
 export const webauthnFormat: AttestationFormat = createWebauthnFormat();
 
+// The WebAuthn toolkit, for `provenance/formats/webauthn`: containers, COSE, evidence decoding.
+export { decodeCbor, decodeCborPrefix, encodeCbor } from './cbor.js';
+export { parseAttestationObject, parseAuthenticatorData, parseClientData } from './containers.js';
+export { COSE_ALG, coseKeyToSpki, verifyCose } from './cose.js';
+export { decodeWebauthnEvidence, webauthnEvidenceFromJson } from './input.js';
+export { DEFAULT_STATEMENTS } from './statements.js';
+export type { StatementContext, StatementResult, StatementVerifier } from './types.js';
 /** True when the AAGUID is all zeroes (identify U2F models by attestation key identifier). */
 export { isZeroAaguid };
