@@ -1,16 +1,19 @@
 /**
- * Evidence decoding: bytes (PEM bundle, DER certificate, DER or PEM CSR) → EvidenceInput.
- * Strict and bounded: size limit, certificate count limit, known PEM labels only.
+ * Evidence decoding: bytes (PEM bundle, DER certificate, DER or PEM CSR, WebAuthn JSON or
+ * CBOR, App Attest JSON, Cloud KMS JSON or Marvell PEM) → EvidenceInput. JSON and CBOR are
+ * parsed once and offered to each format's decoder in turn. Strict and bounded: size limit,
+ * certificate count limit, known PEM labels only.
  *
  * @example
  * const input = decodeEvidence(fs.readFileSync('attestation.pem'));
  */
 import { fail } from '../core/errors.js';
 import { decodePem, isPem } from '../core/pem.js';
-import { decodeAppAttestEvidence } from '../formats/apple/input.js';
-import { decodeCloudHsmEvidence } from '../formats/cloud-hsm/input.js';
+import { appAttestEvidenceFromJson } from '../formats/apple/input.js';
+import { cloudHsmEvidenceFromJson, decodeCloudHsmEvidence } from '../formats/cloud-hsm/input.js';
 import type { EvidenceInput } from '../formats/types.js';
-import { decodeWebauthnEvidence } from '../formats/webauthn/input.js';
+import { parseAttestationObject } from '../formats/webauthn/containers.js';
+import { webauthnEvidenceFromAttestation, webauthnEvidenceFromJson } from '../formats/webauthn/input.js';
 import { type Certificate, parseCertificate } from '../pki/certificate.js';
 import { isCsr, type ParsedCsr, parseCsr } from '../pki/csr.js';
 
@@ -33,9 +36,37 @@ export function decodeEvidence(bytes: Uint8Array): EvidenceInput {
     });
   }
   if (bytes.length === 0) fail('INPUT_UNRECOGNIZED', 'the evidence is empty');
-  // Cloud HSM (Cloud KMS JSON, or PEM with a MARVELL ATTESTATION block) and App Attest JSON.
-  const vendor = decodeCloudHsmEvidence(bytes) ?? decodeAppAttestEvidence(bytes);
-  if (vendor) return vendor;
+  const first = firstNonSpace(bytes);
+  // JSON, parsed once: Cloud KMS attestation, App Attest file, WebAuthn registration or parts.
+  if (first === 0x7b) {
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    } catch {
+      return fail('INPUT_UNRECOGNIZED', 'the evidence starts like JSON but does not parse');
+    }
+    const fromJson =
+      cloudHsmEvidenceFromJson(json) ?? appAttestEvidenceFromJson(json) ?? webauthnEvidenceFromJson(json);
+    if (fromJson) return fromJson;
+    return fail(
+      'INPUT_UNRECOGNIZED',
+      'JSON evidence of no known shape (docs: webauthn.md, apple.md, cloud-hsm.md)',
+    );
+  }
+  // CBOR map of three: a WebAuthn attestation object, parsed once (docs/webauthn.md).
+  if (bytes[0] === 0xa3) {
+    const attestation = parseAttestationObject(bytes);
+    const input = webauthnEvidenceFromAttestation(attestation);
+    if (input) return input;
+    // App Attest objects need the App ID the relying party expects: say how to give it.
+    return fail(
+      'USAGE',
+      `a "${attestation.fmt}" attestation object needs the App ID: wrap it in the JSON file of docs/apple.md`,
+    );
+  }
+  // A PEM bundle with a MARVELL ATTESTATION block (Cloud HSM).
+  const marvell = decodeCloudHsmEvidence(bytes);
+  if (marvell) return marvell;
   if (isPem(bytes)) {
     const blocks = decodePem(Buffer.from(bytes).toString('latin1'), EVIDENCE_LIMITS.maxCertificates + 1);
     const certificates: Certificate[] = [];
@@ -61,9 +92,6 @@ export function decodeEvidence(bytes: Uint8Array): EvidenceInput {
       fail('INPUT_UNRECOGNIZED', 'no certificate or certification request in the PEM input');
     return { kind: 'certificates', certificates };
   }
-  // WebAuthn: a CBOR attestation object (0xa3) or registration JSON ('{'); docs/webauthn.md.
-  const webauthn = decodeWebauthnEvidence(bytes);
-  if (webauthn) return webauthn;
   if (bytes[0] !== 0x30) fail('INPUT_UNRECOGNIZED', 'the evidence is neither PEM nor a DER SEQUENCE');
   if (isCsr(bytes)) return { kind: 'csr', csr: parseCsr(bytes), certificates: [] };
   return { kind: 'certificates', certificates: [parseCertificate(bytes)] };
@@ -75,4 +103,10 @@ function checkCount(n: number): void {
       limit: EVIDENCE_LIMITS.maxCertificates,
     });
   }
+}
+
+/** The first byte that is not JSON whitespace, or -1. */
+function firstNonSpace(bytes: Uint8Array): number {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return b;
+  return -1;
 }

@@ -13,6 +13,7 @@ import { fail } from '../../core/errors.js';
 import type { EvidenceInput } from '../types.js';
 import type { CborMap, CborValue } from './cbor.js';
 import { attestationObjectFromMap, decodeBase64Lenient, parseAttestationObject } from './containers.js';
+import type { AttestationObject } from './types.js';
 
 /** Attestation object formats that belong to other evidence formats (App Attest). */
 const FOREIGN_FMTS = new Set(['apple-appattest']);
@@ -34,11 +35,7 @@ export function looksLikeWebauthn(bytes: Uint8Array): boolean {
  */
 export function decodeWebauthnEvidence(bytes: Uint8Array): EvidenceInput | null {
   if (!looksLikeWebauthn(bytes)) return null;
-  if (bytes[0] === 0xa3) {
-    const attestation = parseAttestationObject(bytes);
-    if (FOREIGN_FMTS.has(attestation.fmt)) return null;
-    return { kind: 'webauthn-attestation', attestation, clientDataHash: null, certificates: [] };
-  }
+  if (bytes[0] === 0xa3) return webauthnEvidenceFromAttestation(parseAttestationObject(bytes));
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -46,6 +43,12 @@ export function decodeWebauthnEvidence(bytes: Uint8Array): EvidenceInput | null 
     return fail('INPUT_UNRECOGNIZED', 'the evidence starts like JSON but does not parse');
   }
   return webauthnEvidenceFromJson(json);
+}
+
+/** The EvidenceInput for an already parsed attestation object; null for another format's (App Attest). */
+export function webauthnEvidenceFromAttestation(attestation: AttestationObject): EvidenceInput | null {
+  if (FOREIGN_FMTS.has(attestation.fmt)) return null;
+  return { kind: 'webauthn-attestation', attestation, clientDataHash: null, certificates: [] };
 }
 
 /** Strict hex for evidence: WEBAUTHN_MALFORMED (not USAGE) when it is not. */
