@@ -69,6 +69,20 @@ export type EvidenceInput =
       /** Always empty: the chain travels inside the statement (x5c). */
       readonly certificates: readonly Certificate[];
     }
+  /**
+   * TPM2_Certify output as tpm2-tools writes it (attest.out, sig.out, key.pub) with the AK
+   * certificate and its chain, in a PEM bundle or JSON file (docs/tpm.md "Raw TPM blobs").
+   */
+  | {
+      readonly kind: 'tpm-certify';
+      /** TPMS_ATTEST, as signed. */
+      readonly attest: Uint8Array;
+      /** The AK's TPMT_SIGNATURE over `attest`. */
+      readonly signature: Uint8Array;
+      /** The certified key's TPMT_PUBLIC (a TPM2B_PUBLIC's size already stripped). */
+      readonly publicArea: Uint8Array;
+      readonly certificates: readonly Certificate[];
+    }
   /** A WebAuthn RegistrationResponseJSON: attestation object and clientDataJSON (WebAuthn §7.1). */
   | {
       readonly kind: 'webauthn-registration';

@@ -1,8 +1,8 @@
 /**
  * Evidence decoding: bytes (PEM bundle, DER certificate, DER or PEM CSR, WebAuthn JSON or
- * CBOR, App Attest JSON, Cloud KMS JSON or Marvell PEM) → EvidenceInput. JSON and CBOR are
- * parsed once and offered to each format's decoder in turn. Strict and bounded: size limit,
- * certificate count limit, known PEM labels only.
+ * CBOR, App Attest JSON, Cloud KMS JSON or Marvell PEM, TPM2_Certify blobs as PEM or JSON)
+ * → EvidenceInput. JSON and CBOR are parsed once and offered to each format's decoder in
+ * turn. Strict and bounded: size limit, certificate count limit, known PEM labels only.
  *
  * @example
  * const input = decodeEvidence(fs.readFileSync('attestation.pem'));
@@ -11,6 +11,7 @@ import { fail } from '../core/errors.js';
 import { decodePem, isPem } from '../core/pem.js';
 import { appAttestEvidenceFromJson } from '../formats/apple/input.js';
 import { cloudHsmEvidenceFromJson, decodeCloudHsmEvidence } from '../formats/cloud-hsm/input.js';
+import { tpmCertifyEvidenceFromJson, tpmCertifyEvidenceFromPem } from '../formats/tpm/input.js';
 import type { EvidenceInput } from '../formats/types.js';
 import { parseAttestationObject } from '../formats/webauthn/containers.js';
 import { webauthnEvidenceFromAttestation, webauthnEvidenceFromJson } from '../formats/webauthn/input.js';
@@ -46,11 +47,14 @@ export function decodeEvidence(bytes: Uint8Array): EvidenceInput {
       return fail('INPUT_UNRECOGNIZED', 'the evidence starts like JSON but does not parse');
     }
     const fromJson =
-      cloudHsmEvidenceFromJson(json) ?? appAttestEvidenceFromJson(json) ?? webauthnEvidenceFromJson(json);
+      cloudHsmEvidenceFromJson(json) ??
+      appAttestEvidenceFromJson(json) ??
+      tpmCertifyEvidenceFromJson(json) ??
+      webauthnEvidenceFromJson(json);
     if (fromJson) return fromJson;
     return fail(
       'INPUT_UNRECOGNIZED',
-      'JSON evidence of no known shape (docs: webauthn.md, apple.md, cloud-hsm.md)',
+      'JSON evidence of no known shape (docs: webauthn.md, apple.md, cloud-hsm.md, tpm.md)',
     );
   }
   // CBOR map of three: a WebAuthn attestation object, parsed once (docs/webauthn.md).
@@ -67,6 +71,9 @@ export function decodeEvidence(bytes: Uint8Array): EvidenceInput {
   // A PEM bundle with a MARVELL ATTESTATION block (Cloud HSM).
   const marvell = decodeCloudHsmEvidence(bytes);
   if (marvell) return marvell;
+  // A PEM bundle with TPMS ATTEST / TPMT SIGNATURE / TPM2B PUBLIC blocks (tpm2-tools output).
+  const tpmBlobs = tpmCertifyEvidenceFromPem(bytes);
+  if (tpmBlobs) return tpmBlobs;
   if (isPem(bytes)) {
     const blocks = decodePem(Buffer.from(bytes).toString('latin1'), EVIDENCE_LIMITS.maxCertificates + 1);
     const certificates: Certificate[] = [];

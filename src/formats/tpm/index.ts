@@ -1,7 +1,9 @@
 /**
  * The `tpm` format: a TPM 2.0 key attestation carried in a CSR as a `tcg-attest-tpm-certify`
  * statement (2.23.133.20.1; standards §2.3, §7.1): TPM2_Certify output (TPMS_ATTEST and the
- * AK's TPMT_SIGNATURE) plus the certified key's TPMT_PUBLIC.
+ * AK's TPMT_SIGNATURE) plus the certified key's TPMT_PUBLIC. The same three pieces also come
+ * raw, as tpm2-tools writes them (input kind 'tpm-certify', ./input.ts): then every check
+ * below applies except step 3, and freshness rests on the nonce alone.
  *
  * What this module checks (each failure has a stable code; docs/tpm.md):
  * 1. The statement decodes strictly (ATTESTATION_MALFORMED), the TPM structures parse exactly
@@ -194,11 +196,22 @@ export function createTpmFormat(options: TpmFormatOptions = {}): AttestationForm
     pathOptions: { profile: 'default', understoodCriticalExtensions: [OID.subjectAltName] },
 
     detect(input: EvidenceInput): boolean {
-      return input.kind === 'csr' && statementsOf(input.csr).length > 0;
+      return input.kind === 'tpm-certify' || (input.kind === 'csr' && statementsOf(input.csr).length > 0);
     },
 
     verify(input: EvidenceInput, ctx: FormatContext): FormatResult {
-      if (input.kind !== 'csr') return fail('ATTESTATION_MISSING', 'a TPM attestation comes in a CSR');
+      if (input.kind === 'tpm-certify') {
+        // Raw tpm2-tools output: the same checks minus the CSR (no key binding by possession).
+        return verifyCertify(
+          { tpmSAttest: input.attest, signature: input.signature, tpmTPublic: input.publicArea },
+          input.certificates,
+          null,
+          ctx,
+          policy,
+        );
+      }
+      if (input.kind !== 'csr')
+        return fail('ATTESTATION_MISSING', 'a TPM attestation comes in a CSR or as TPM2_Certify blobs');
       const csr = input.csr;
       const statements = statementsOf(csr);
       if (statements.length !== 1)
@@ -207,96 +220,134 @@ export function createTpmFormat(options: TpmFormatOptions = {}): AttestationForm
           `${statements.length} tcg-attest-tpm-certify statements: need exactly one`,
         );
       const helpers = [...(csr.attestation?.certificates ?? []), ...input.certificates];
-      if (helpers.length > MAX_BUNDLE_CERTIFICATES)
-        fail('DER_LIMIT_EXCEEDED', `more than ${MAX_BUNDLE_CERTIFICATES} certificates in the evidence`);
-
       const st = decodeTpmCertifyStatement(statements[0]!.stmt);
-      const attest = parseTpmsAttest(st.tpmSAttest);
-      if (attest.type !== TPM_ST.ATTEST_CERTIFY || attest.attested.kind !== 'certify')
-        fail(
-          'ATTESTATION_INVALID',
-          'tcg-attest-tpm-certify carries a TPMS_ATTEST that is not TPM2_Certify output',
-        );
-      const sig = parseTpmtSignature(st.signature);
       if (st.tpmTPublic === null)
         fail(
           'ATTESTATION_MALFORMED',
           'tcg-attest-tpm-certify without tpmTPublic: the key attributes are unknown',
         );
-      const pub = parseTpmtPublic(st.tpmTPublic);
-
-      // TPM 2.0 Part 1 §16: the Name binds every public attribute; only then do they mean anything.
-      if (!bytesEqual(attest.attested.name, tpmName(pub.bytes, pub.nameAlg)))
-        fail('TPM_NAME_MISMATCH', 'the certified Name is not the Name of tpmTPublic');
-
-      // Key substitution: the CSR must be for exactly the certified key (standards §2.3 step 5).
-      if (!bytesEqual(pub.spki, csr.spki)) fail('KEY_MISMATCH', 'the CSR key is not the TPM-certified key');
-      // Proof of possession (RFC 2986 §3).
-      verifyCsrSignature(csr);
-
-      // Standards §2.10: 00ff55aa is tpm2-tools' constant default, never a challenge.
-      const extraData = attest.extraData;
-      if (bytesEqual(extraData, TPM2_TOOLS_DEFAULT_QUALIFYING_DATA))
-        fail(
-          'NONCE_MISMATCH',
-          'the TPM attestation carries the tpm2-tools default qualifying data 00ff55aa: pass the challenge with tpm2_certify -q',
-        );
-      if (ctx.expectedNonce !== undefined) {
-        if (extraData.length === 0) fail('NONCE_MISSING', 'the TPM attestation carries no qualifying data');
-        if (!bytesEqual(extraData, ctx.expectedNonce))
-          fail('NONCE_MISMATCH', 'the TPM qualifying data differs from the expected challenge');
-      }
-      if (csr.nonce !== null && !bytesEqual(csr.nonce, extraData))
-        fail('NONCE_MISMATCH', 'the CSR nonce attribute differs from the TPM qualifying data');
-
-      // The verifier's policy may allow SHA-1 evidence signatures (signatures.allowSha1).
-      const effective = ctx.allowSha1 === true ? { ...policy, allowSha1: true } : policy;
-      const signer = findSigner(sig, attest.bytes, helpers, ctx.boundKeys ?? [], effective);
-
-      const key = describeKey(pub.spki);
-      const a = pub.objectAttributes;
-      const claims: Claims = {
-        keyAlgorithm: key.keyAlgorithm,
-        keySize: key.keySize,
-        // Standards §2.2 table: fixedTPM and fixedParent ⇒ cannot leave this TPM;
-        // sensitiveDataOrigin ⇒ the TPM generated the private key (not imported).
-        nonExportable: a.fixedTPM && a.fixedParent,
-        generatedOnDevice: a.sensitiveDataOrigin,
-        model: signer.device.model,
-        // Obfuscated unless the AK is in the endorsement/platform hierarchy (Part 1 "Privacy"): display only.
-        firmware: formatTpmFirmwareVersion(attest.firmwareVersion),
-        tpmManufacturer: signer.device.manufacturer ?? signer.device.manufacturerId,
-        tpmManufacturerId: signer.device.manufacturerId,
-        tpmVersion: signer.device.version,
-        tpmAttributes: attributeNames(pub),
-        tpmNameAlg: TPM_HASHES[pub.nameAlg]?.node ?? 'unknown',
-        tpmAttestationKey: signer.akVia,
-        tpmClockSafe: attest.clockInfo.safe,
-        tpmQualifiedSigner: toHex(attest.qualifiedSigner),
-      };
-      const nonceChecked = ctx.expectedNonce !== undefined;
-      return {
-        format: TPM_FORMAT_ID,
-        attestedKey: pub.spki,
-        signerChain: signer.signerChain,
-        claims,
-        freshness: extraData.length === 0 ? null : { nonce: extraData },
-        freshnessKind: nonceChecked ? 'nonce' : 'possession',
-        // A SHA-1 AK signature passes only when the policy allows it; it is a named deviation.
-        quirks:
-          sig.hashAlg === TPM_ALG.SHA1
-            ? [
-                {
-                  id: 'tpm-sha1-signature',
-                  position: 1,
-                  detail: 'the AK signed TPMS_ATTEST with SHA-1 (signatures.allowSha1)',
-                },
-              ]
-            : [],
-        csrVerified: true,
-        ...(signer.boundSigner ? { boundSigner: signer.boundSigner } : {}),
-      };
+      return verifyCertify(
+        { tpmSAttest: st.tpmSAttest, signature: st.signature, tpmTPublic: st.tpmTPublic },
+        helpers,
+        csr,
+        ctx,
+        policy,
+      );
     },
+  };
+}
+
+/** The three TPM2_Certify pieces, wherever they came from. */
+interface CertifyParts {
+  readonly tpmSAttest: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly tpmTPublic: Uint8Array;
+}
+
+/**
+ * The checks shared by the CSR route and the raw-blob route. With a CSR, its key must be the
+ * certified key and it must be signed by it; without one, the public area's key is the
+ * attested key and freshness rests on the nonce alone.
+ */
+function verifyCertify(
+  parts: CertifyParts,
+  helpers: readonly Certificate[],
+  csr: ParsedCsr | null,
+  ctx: FormatContext,
+  policy: SignatureAlgorithmPolicy,
+): FormatResult {
+  if (helpers.length > MAX_BUNDLE_CERTIFICATES)
+    fail('DER_LIMIT_EXCEEDED', `more than ${MAX_BUNDLE_CERTIFICATES} certificates in the evidence`);
+  const attest = parseTpmsAttest(parts.tpmSAttest);
+  if (attest.type !== TPM_ST.ATTEST_CERTIFY || attest.attested.kind !== 'certify')
+    fail(
+      'ATTESTATION_INVALID',
+      csr
+        ? 'tcg-attest-tpm-certify carries a TPMS_ATTEST that is not TPM2_Certify output'
+        : 'the TPMS_ATTEST is not TPM2_Certify output',
+    );
+  const sig = parseTpmtSignature(parts.signature);
+  const pub = parseTpmtPublic(parts.tpmTPublic);
+
+  // TPM 2.0 Part 1 §16: the Name binds every public attribute; only then do they mean anything.
+  if (!bytesEqual(attest.attested.name, tpmName(pub.bytes, pub.nameAlg)))
+    fail(
+      'TPM_NAME_MISMATCH',
+      csr
+        ? 'the certified Name is not the Name of tpmTPublic'
+        : 'the certified Name is not the Name of the public area',
+    );
+
+  if (csr) {
+    // Key substitution: the CSR must be for exactly the certified key (standards §2.3 step 5).
+    if (!bytesEqual(pub.spki, csr.spki)) fail('KEY_MISMATCH', 'the CSR key is not the TPM-certified key');
+    // Proof of possession (RFC 2986 §3).
+    verifyCsrSignature(csr);
+  }
+
+  // Standards §2.10: 00ff55aa is tpm2-tools' constant default, never a challenge.
+  const extraData = attest.extraData;
+  if (bytesEqual(extraData, TPM2_TOOLS_DEFAULT_QUALIFYING_DATA))
+    fail(
+      'NONCE_MISMATCH',
+      'the TPM attestation carries the tpm2-tools default qualifying data 00ff55aa: pass the challenge with tpm2_certify -q',
+    );
+  if (ctx.expectedNonce !== undefined) {
+    if (extraData.length === 0) fail('NONCE_MISSING', 'the TPM attestation carries no qualifying data');
+    if (!bytesEqual(extraData, ctx.expectedNonce))
+      fail('NONCE_MISMATCH', 'the TPM qualifying data differs from the expected challenge');
+  }
+  if (csr && csr.nonce !== null && !bytesEqual(csr.nonce, extraData))
+    fail('NONCE_MISMATCH', 'the CSR nonce attribute differs from the TPM qualifying data');
+
+  // The verifier's policy may allow SHA-1 evidence signatures (signatures.allowSha1).
+  const effective = ctx.allowSha1 === true ? { ...policy, allowSha1: true } : policy;
+  const signer = findSigner(sig, attest.bytes, helpers, ctx.boundKeys ?? [], effective);
+
+  const key = describeKey(pub.spki);
+  const a = pub.objectAttributes;
+  const claims: Claims = {
+    keyAlgorithm: key.keyAlgorithm,
+    keySize: key.keySize,
+    // Standards §2.2 table: fixedTPM and fixedParent ⇒ cannot leave this TPM;
+    // sensitiveDataOrigin ⇒ the TPM generated the private key (not imported).
+    nonExportable: a.fixedTPM && a.fixedParent,
+    generatedOnDevice: a.sensitiveDataOrigin,
+    model: signer.device.model,
+    // Obfuscated unless the AK is in the endorsement/platform hierarchy (Part 1 "Privacy"): display only.
+    firmware: formatTpmFirmwareVersion(attest.firmwareVersion),
+    tpmManufacturer: signer.device.manufacturer ?? signer.device.manufacturerId,
+    tpmManufacturerId: signer.device.manufacturerId,
+    tpmVersion: signer.device.version,
+    tpmAttributes: attributeNames(pub),
+    tpmNameAlg: TPM_HASHES[pub.nameAlg]?.node ?? 'unknown',
+    tpmAttestationKey: signer.akVia,
+    tpmClockSafe: attest.clockInfo.safe,
+    tpmQualifiedSigner: toHex(attest.qualifiedSigner),
+  };
+  const nonceChecked = ctx.expectedNonce !== undefined;
+  return {
+    format: TPM_FORMAT_ID,
+    attestedKey: pub.spki,
+    signerChain: signer.signerChain,
+    claims,
+    // Reported even when unchecked, so the verdict can say a nonce was there but not expected.
+    freshness: extraData.length === 0 ? null : { nonce: extraData },
+    // Without a CSR there is no proof of possession: an unchecked nonce leaves no freshness at all.
+    freshnessKind: nonceChecked ? 'nonce' : csr ? 'possession' : 'none',
+    // A SHA-1 AK signature passes only when the policy allows it; it is a named deviation.
+    quirks:
+      sig.hashAlg === TPM_ALG.SHA1
+        ? [
+            {
+              id: 'tpm-sha1-signature',
+              position: 1,
+              detail: 'the AK signed TPMS_ATTEST with SHA-1 (signatures.allowSha1)',
+            },
+          ]
+        : [],
+    csrVerified: csr !== null,
+    ...(signer.boundSigner ? { boundSigner: signer.boundSigner } : {}),
   };
 }
 
@@ -307,5 +358,6 @@ export const tpmFormat: AttestationFormat = createTpmFormat();
 export type { BoundKey } from '../types.js';
 export * from './certificates.js';
 export * from './encode.js';
+export * from './input.js';
 export * from './statement.js';
 export * from './structures.js';
