@@ -457,6 +457,17 @@ export interface AndroidKeyRegistration extends PackedRegistration {
  * statement.
  */
 export function androidKeyRegistration(now: number): AndroidKeyRegistration {
+  return androidKeyRegistrations(now, 1).registrations[0]!;
+}
+
+/**
+ * `count` android-key registrations of different credentials (and challenges) from one device
+ * model: the same root and batch CA, a new credential certificate each, as a service sees them.
+ */
+export function androidKeyRegistrations(
+  now: number,
+  count: number,
+): { readonly root: Uint8Array; readonly registrations: readonly AndroidKeyRegistration[] } {
   const root = issue('CN=Example Android Root,O=Example OEM', null, now, {
     basicConstraints: { ca: true },
     keyUsage: ['keyCertSign', 'cRLSign'],
@@ -465,9 +476,16 @@ export function androidKeyRegistration(now: number): AndroidKeyRegistration {
     basicConstraints: { ca: true, pathLen: 0 },
     keyUsage: ['keyCertSign'],
   });
+  const registrations = Array.from({ length: count }, (_, n) => androidKeyCredential(now, root, batch, n));
+  return { root: root.der, registrations };
+}
+
+function androidKeyCredential(now: number, root: Party, batch: Party, n: number): AndroidKeyRegistration {
   const rpId = 'example.org';
   const origin = `https://${rpId}`;
-  const challenge = Buffer.from(Uint8Array.from({ length: 32 }, (_, i) => 0x60 + i)).toString('base64url');
+  const challenge = Buffer.from(Uint8Array.from({ length: 32 }, (_, i) => (0x60 + i + n) & 0xff)).toString(
+    'base64url',
+  );
   const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge, origin }));
   const clientDataHash = createHash('sha256').update(clientDataJSON).digest();
   // The credential certificate certifies the credential key itself (Android Keystore attestation).
@@ -497,7 +515,7 @@ export function androidKeyRegistration(now: number): AndroidKeyRegistration {
       [-3, new Uint8Array(Buffer.from(jwk.y!, 'base64url'))],
     ]),
   );
-  const credentialId = Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i);
+  const credentialId = Uint8Array.from({ length: 32 }, (_, i) => (0x80 + i + n) & 0xff);
   // authenticatorData (WebAuthn §6.1): Android reports an all-zero AAGUID for android-key.
   const authData = Buffer.concat([
     createHash('sha256').update(rpId).digest(),

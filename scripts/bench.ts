@@ -41,8 +41,7 @@ import { type Policy, policyFromOptions } from '../src/policy/index.js';
 import type { Expectations } from '../src/verify/verifier.js';
 import { createVerifier, type Verdict } from '../src/verify/verifier.js';
 import {
-  type AndroidKeyRegistration,
-  androidKeyRegistration,
+  androidKeyRegistrations,
   type PackedRegistration,
   packedRegistrations,
   provenanceEvidence,
@@ -57,6 +56,9 @@ export const BENCH_TARGETS = {
   /** Pipeline throughput / SimpleWebAuthn throughput. */
   simpleWebAuthn: 20,
 } as const;
+
+/** android-key registrations the WebAuthn subjects take in turn (new credential certificates under one batch CA). */
+const ANDROID_REGISTRATIONS = 16;
 
 /** What `runBench` takes. */
 export interface BenchOptions {
@@ -154,6 +156,8 @@ export interface WebauthnBench {
   readonly input: string;
   /** Signatures the input needs checked (certificate edges + the statement). */
   readonly signatures: number;
+  /** Registrations verified in turn (android-key: new credential certificates under one batch CA). */
+  readonly registrations: number;
   /** A fresh verifier and KeyCache per verification. */
   readonly oursUncached: Measurement;
   /** One verifier reused (keys decoded once). */
@@ -335,35 +339,42 @@ async function simpleWebAuthnSubjects(
   return { subjects, version: simpleWebAuthnVersion(), regs };
 }
 
-/** The registration JSON, expectations and policy our verifier needs for one WebAuthn input. */
+/** The registrations, as bytes with their expectations, and the policy our verifier needs for one WebAuthn input. */
 interface WebauthnCase {
   readonly name: 'wa-packed' | 'wa-android';
-  readonly reg: PackedRegistration;
-  readonly bytes: Uint8Array;
-  readonly expectations: Expectations;
+  /** Verified in turn, one per operation (several: new credential certificates under one batch CA). */
+  readonly regs: readonly PackedRegistration[];
+  readonly inputs: readonly { readonly bytes: Uint8Array; readonly expectations: Expectations }[];
   readonly policy: Policy;
 }
 
-function webauthnCase(name: WebauthnCase['name'], reg: PackedRegistration, root: Uint8Array): WebauthnCase {
+function webauthnCase(
+  name: WebauthnCase['name'],
+  regs: readonly PackedRegistration[],
+  root: Uint8Array,
+): WebauthnCase {
   return {
     name,
-    reg,
-    // What a relying party receives: the RegistrationResponseJSON, as bytes.
-    bytes: new TextEncoder().encode(JSON.stringify(reg.response)),
-    expectations: {
-      webauthn: {
-        origin: reg.expectedOrigin,
-        rpId: reg.expectedRPID,
-        challenge: new Uint8Array(Buffer.from(reg.expectedChallenge, 'base64url')),
+    regs,
+    inputs: regs.map((reg) => ({
+      // What a relying party receives: the RegistrationResponseJSON, as bytes.
+      bytes: new TextEncoder().encode(JSON.stringify(reg.response)),
+      expectations: {
+        webauthn: {
+          origin: reg.expectedOrigin,
+          rpId: reg.expectedRPID,
+          challenge: new Uint8Array(Buffer.from(reg.expectedChallenge, 'base64url')),
+        },
       },
-    },
+    })),
     policy: policyFromOptions({ trust: [{ certificate: parseCertificate(root), formats: ['webauthn'] }] }),
   };
 }
 
 /**
  * Ours (uncached, cached) and the raw limit for one WebAuthn input, and SimpleWebAuthn on it
- * unless `swaFormat` is null (the packed input is already timed as `swa.packed`).
+ * unless `swaFormat` is null (the packed input is already timed as `swa.packed`). Each subject
+ * takes the case's registrations in turn.
  */
 async function webauthnSubjects(c: WebauthnCase, swaFormat: 'android-key' | null): Promise<Subject[]> {
   const { verifyRegistrationResponse } = await import('@simplewebauthn/server');
@@ -372,30 +383,48 @@ async function webauthnSubjects(c: WebauthnCase, swaFormat: 'android-key' | null
     accepted(v);
     if (v.format !== 'webauthn') fail('INTERNAL', `bench: ${c.name} verified as ${v.format}`);
   };
-  const keys = c.reg.edges.map((e) => createPublicKey({ key: e.spki, format: 'der', type: 'spki' }));
+  const keys = c.regs.map((r) =>
+    r.edges.map((e) => createPublicKey({ key: e.spki, format: 'der', type: 'spki' })),
+  );
   const check = (ok: boolean): void => {
     if (!ok) fail('INTERNAL', `raw limit: a ${c.name} signature did not verify`);
   };
+  const n = c.regs.length;
+  const turn = (): (() => number) => {
+    let i = 0;
+    return () => {
+      const k = i;
+      i = (i + 1) % n;
+      return k;
+    };
+  };
+  const [t1, t2, t3, t4, t5] = [turn(), turn(), turn(), turn(), turn()];
   const subjects: Subject[] = [
     {
       name: `ours.${c.name}.uncached`,
       kind: 'sync',
-      run: () =>
+      run: () => {
+        const x = c.inputs[t1()]!;
         accept(
-          createVerifier({ policy: c.policy, keyCache: new KeyCache() }).verifyBytes(c.bytes, c.expectations),
-        ),
+          createVerifier({ policy: c.policy, keyCache: new KeyCache() }).verifyBytes(x.bytes, x.expectations),
+        );
+      },
     },
     {
       name: `ours.${c.name}.cached`,
       kind: 'sync',
-      run: () => accept(cached.verifyBytes(c.bytes, c.expectations)),
+      run: () => {
+        const x = c.inputs[t2()]!;
+        accept(cached.verifyBytes(x.bytes, x.expectations));
+      },
     },
     {
       name: `raw.${c.name}.uncached`,
       kind: 'sync',
       run: () => {
-        createHash('sha256').update(c.reg.clientDataJSON).digest();
-        for (const e of c.reg.edges) {
+        const reg = c.regs[t3()]!;
+        createHash('sha256').update(reg.clientDataJSON).digest();
+        for (const e of reg.edges) {
           const key = createPublicKey({ key: e.spki, format: 'der', type: 'spki' });
           check(cryptoVerify('sha256', e.tbs, { key, dsaEncoding: 'der' }, e.signature));
         }
@@ -405,10 +434,12 @@ async function webauthnSubjects(c: WebauthnCase, swaFormat: 'android-key' | null
       name: `raw.${c.name}.cached`,
       kind: 'sync',
       run: () => {
-        createHash('sha256').update(c.reg.clientDataJSON).digest();
-        for (let i = 0; i < c.reg.edges.length; i++) {
-          const e = c.reg.edges[i]!;
-          check(cryptoVerify('sha256', e.tbs, { key: keys[i]!, dsaEncoding: 'der' }, e.signature));
+        const k = t4();
+        const reg = c.regs[k]!;
+        createHash('sha256').update(reg.clientDataJSON).digest();
+        for (let i = 0; i < reg.edges.length; i++) {
+          const e = reg.edges[i]!;
+          check(cryptoVerify('sha256', e.tbs, { key: keys[k]![i]!, dsaEncoding: 'der' }, e.signature));
         }
       },
     },
@@ -418,20 +449,22 @@ async function webauthnSubjects(c: WebauthnCase, swaFormat: 'android-key' | null
       name: `swa.${c.name}`,
       kind: 'async',
       run: async () => {
+        const reg = c.regs[t5()]!;
         const r = await verifyRegistrationResponse({
-          response: c.reg.response,
-          expectedChallenge: c.reg.expectedChallenge,
-          expectedOrigin: c.reg.expectedOrigin,
-          expectedRPID: c.reg.expectedRPID,
+          response: reg.response,
+          expectedChallenge: reg.expectedChallenge,
+          expectedOrigin: reg.expectedOrigin,
+          expectedRPID: reg.expectedRPID,
         });
         if (!r.verified || r.registrationInfo?.fmt !== swaFormat)
           fail('INTERNAL', `SimpleWebAuthn did not verify the ${swaFormat} attestation`);
       },
     });
-  // Every subject must accept before anything is timed.
-  for (const s of subjects)
-    if (s.kind === 'sync') s.run();
-    else await s.run();
+  // Every subject must accept every input before anything is timed.
+  for (let round = 0; round < n; round++)
+    for (const s of subjects)
+      if (s.kind === 'sync') s.run();
+      else await s.run();
   return subjects;
 }
 
@@ -458,7 +491,8 @@ function webauthnBench(
   const ratiosCpu = by((a, b) => b.cpuUsPerOp / a.cpuUsPerOp);
   return {
     input,
-    signatures: c.reg.edges.length,
+    signatures: c.regs[0]!.edges.length,
+    registrations: c.regs.length,
     ...m,
     ratios,
     ratiosCpu,
@@ -539,15 +573,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   for (const s of ours) if (s.kind === 'sync') s.run();
   const swa = await simpleWebAuthnSubjects(now);
   // WebAuthn on the same inputs: the packed registration SimpleWebAuthn times above (x5c: one
-  // certificate) and an android-key one. SimpleWebAuthn's roots are a process-wide setting.
-  const packedCase = webauthnCase('wa-packed', swa.regs.direct, swa.regs.root);
-  const android: AndroidKeyRegistration = androidKeyRegistration(now);
+  // certificate) and android-key ones: new credential certificates under one batch CA, as a
+  // service sees one device model. SimpleWebAuthn's roots are a process-wide setting.
+  const packedCase = webauthnCase('wa-packed', [swa.regs.direct], swa.regs.root);
+  const android = androidKeyRegistrations(now, ANDROID_REGISTRATIONS);
   const { SettingsService } = await import('@simplewebauthn/server');
   SettingsService.setRootCertificates({
     identifier: 'android-key',
     certificates: [new Uint8Array(android.root)],
   });
-  const androidCase = webauthnCase('wa-android', android, android.root);
+  const androidCase = webauthnCase('wa-android', android.registrations, android.root);
   const webauthnSubjectList = [
     ...(await webauthnSubjects(packedCase, null)),
     ...(await webauthnSubjects(androidCase, 'android-key')),
@@ -599,7 +634,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         androidCase,
         get,
         'swa.wa-android',
-        'android-key, x5c = [credential certificate with KeyDescription, batch intermediate, root], root trusted',
+        `android-key, x5c = [credential certificate with KeyDescription, batch intermediate, root], root trusted; ${ANDROID_REGISTRATIONS} credentials of one model in turn`,
       ),
     },
     ratios,

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { type BenchReport, main, parseBenchArgs, runBench } from '../../scripts/bench.js';
 import {
   androidKeyRegistration,
+  androidKeyRegistrations,
   encodeCbor,
   OID_FIDO_GEN_CE_AAGUID,
   packedRegistrations,
@@ -99,6 +100,9 @@ function expectReportShape(r: BenchReport): void {
   expect(r.webauthn.packed.simplewebauthn).toEqual(r.simplewebauthn.packed);
   expect(r.webauthn.packed.signatures).toBe(2);
   expect(r.webauthn.androidKey.signatures).toBe(3);
+  // android-key: several credentials of one model in turn (the batch CA repeats, the credential certificate does not).
+  expect(r.webauthn.packed.registrations).toBe(1);
+  expect(r.webauthn.androidKey.registrations).toBeGreaterThan(1);
 }
 
 describe('bench fixtures', () => {
@@ -207,6 +211,22 @@ describe('bench WebAuthn fixtures', () => {
       webauthn: { ...webauthn, challenge: new Uint8Array(32) },
     });
     expect(wrong.accepted).toBe(false);
+  });
+
+  it('android-key registrations of one model share the root and batch CA, not the credential', () => {
+    const { root, registrations } = androidKeyRegistrations(Date.now(), 3);
+    const x5cs = registrations.map((r) => {
+      const attObj = isoCBOR.decodeFirst<Map<string, unknown>>(
+        new Uint8Array(Buffer.from(r.response.response.attestationObject, 'base64url')),
+      );
+      return (attObj.get('attStmt') as Map<string, unknown>).get('x5c') as Uint8Array[];
+    });
+    for (const x5c of x5cs) {
+      expect(Buffer.from(x5c[2]!).equals(Buffer.from(root))).toBe(true);
+      expect(Buffer.from(x5c[1]!).equals(Buffer.from(x5cs[0]![1]!))).toBe(true);
+    }
+    expect(Buffer.from(x5cs[1]![0]!).equals(Buffer.from(x5cs[0]![0]!))).toBe(false);
+    expect(new Set(registrations.map((r) => r.expectedChallenge)).size).toBe(3);
   });
 
   it('raw edges: every chain signature and the statement signature verify with bare crypto', () => {
