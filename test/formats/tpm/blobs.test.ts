@@ -2,16 +2,22 @@
  * Raw TPM2_Certify blobs (tpm2-tools attest.out / sig.out / key.pub with the AK certificate):
  * decoding from a PEM bundle or JSON file, and the `tpm` format's checks without a CSR.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytesEqual } from '../../../src/core/bytes.js';
+import { bytesEqual, fromHex } from '../../../src/core/bytes.js';
 import { isProvenanceError } from '../../../src/core/errors.js';
 import { encodePem } from '../../../src/core/pem.js';
-import { encodeTpm2bPublic } from '../../../src/formats/tpm/encode.js';
+import { encodeTpm2bPublic, encodeTpmtSignature } from '../../../src/formats/tpm/encode.js';
 import { tpmFormat } from '../../../src/formats/tpm/index.js';
 import { tpmCertifyEvidenceFromJson, tpmCertifyEvidenceFromPem } from '../../../src/formats/tpm/input.js';
+import { TPM_ALG } from '../../../src/formats/tpm/structures.js';
 import type { EvidenceInput, FormatContext } from '../../../src/formats/types.js';
+import { policyFromOptions } from '../../../src/policy/index.js';
 import { decodeEvidence } from '../../../src/verify/input.js';
+import { createVerifier } from '../../../src/verify/verifier.js';
 import { fuzzParameters, mutatedBytes, outcome } from '../../helpers/fuzz.js';
 import { boundKey, type EvidenceOptions, NONCE, tpmEvidence, tpmPki } from './helpers.js';
 
@@ -289,4 +295,74 @@ describe('tpm blobs fuzz: only ProvenanceError escapes', () => {
       fuzzParameters(200),
     );
   });
+});
+
+// Real Windows Hello TPM2_Certify output (MANIFEST.md section 4, read in place). Their `sig` is a
+// raw RSASSA signature (WebAuthn attStmt.sig), so the test wraps it in the TPMT_SIGNATURE that
+// tpm2_certify writes by default; everything else is the TPM's own bytes.
+const VECTORS = join(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'vectors');
+const SAMPLES_DIR = join(VECTORS, 'tpm', 'webauthn-tpm2-certify');
+const haveSamples = existsSync(join(VECTORS, 'MANIFEST.md')) && existsSync(SAMPLES_DIR);
+const DAY = 86_400_000;
+
+if (!haveSamples) {
+  const reason = `TPM2_Certify samples not found in ${SAMPLES_DIR}`;
+  if (process.env.CI === 'true') {
+    it('has the TPM2_Certify samples in CI', () => {
+      throw new Error(reason);
+    });
+  } else {
+    console.log(`skipping real TPM blob tests: ${reason}`);
+  }
+}
+
+describe.skipIf(!haveSamples)('tpm blobs: the Windows Hello TPM2_Certify samples', () => {
+  const samples = haveSamples ? readdirSync(SAMPLES_DIR).sort() : [];
+  const rootPem = haveSamples
+    ? readFileSync(join(VECTORS, 'tpm', 'simplewebauthn', 'microsoft-tpm-root-ca-2014.pem'), 'utf8')
+    : '';
+
+  it('has the six samples', () => expect(samples).toHaveLength(6));
+
+  for (const sample of samples) {
+    it(`${sample}: accepted through the blob route under Microsoft TPM Root CA 2014 at a pinned time`, () => {
+      const read = (f: string) => new Uint8Array(readFileSync(join(SAMPLES_DIR, sample, f)));
+      const meta = JSON.parse(readFileSync(join(SAMPLES_DIR, sample, 'meta.json'), 'utf8')) as {
+        alg: number;
+        TPMS_ATTEST: { extraData_hex: string };
+      };
+      // COSE -65535 is RS1: RSASSA-PKCS1-v1_5 with SHA-1 (WebAuthn §8.3).
+      expect(meta.alg).toBe(-65535);
+      const signature = encodeTpmtSignature({
+        sigAlg: TPM_ALG.RSASSA,
+        hashAlg: TPM_ALG.SHA1,
+        signature: read('sig.bin'),
+      });
+      const chainPem = readFileSync(join(SAMPLES_DIR, sample, 'aik-chain.pem'), 'utf8');
+      const bundle = enc(
+        encodePem('TPMS ATTEST', read('certInfo_TPMS_ATTEST.bin')) +
+          encodePem('TPMT SIGNATURE', signature) +
+          encodePem('TPMT PUBLIC', read('pubArea_TPMT_PUBLIC.bin')) +
+          chainPem,
+      );
+      const input = decodeEvidence(bundle);
+      expect(input.kind).toBe('tpm-certify');
+      const root = decodeEvidence(enc(rootPem)).certificates[0]!;
+      // Pinned: one day after the latest notBefore of the chain (the AIK certificates expired in 2025).
+      const all = [...input.certificates, root];
+      const at = Math.max(...all.map((c) => c.notBefore)) + DAY;
+      expect(at).toBeLessThan(Math.min(...all.map((c) => c.notAfter)));
+      const policy = policyFromOptions({ trust: [root], formats: ['tpm'], source: 'test' });
+      const nonce = fromHex(meta.TPMS_ATTEST.extraData_hex);
+      // SHA-1 is refused unless the policy allows it.
+      expect(createVerifier({ policy }).verify(input, { nonce, at }).code).toBe('ALGORITHM_NOT_ALLOWED');
+      const lenient = createVerifier({ policy: { ...policy, signatures: { allowSha1: true } } });
+      const v = lenient.verify(input, { nonce, at });
+      expect(v.code).toBe('ACCEPTED');
+      expect(v.freshness).toBe('nonce');
+      expect(v.quirks.map((q) => q.id)).toContain('tpm-sha1-signature');
+      expect(v.claims).toMatchObject({ nonExportable: true, generatedOnDevice: true });
+      expect(lenient.verify(input, { nonce: Uint8Array.of(1, 2, 3), at }).code).toBe('NONCE_MISMATCH');
+    });
+  }
 });
