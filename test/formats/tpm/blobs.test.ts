@@ -198,6 +198,19 @@ describe('tpm format: raw TPM2_Certify blobs', () => {
     expect(r.freshness?.nonce).toEqual(NONCE);
   });
 
+  it('a policy requiring freshness rejects blobs verified without an expected nonce (no CSR possession)', () => {
+    const input = decodeEvidence(blobs().pem());
+    const policy = (freshness: 'nonce' | 'possession') =>
+      policyFromOptions({ trust: [pki.ca.cert], formats: ['tpm'], require: { freshness }, source: 'test' });
+    for (const freshness of ['nonce', 'possession'] as const) {
+      const verifier = createVerifier({ policy: policy(freshness) });
+      const stale = verifier.verify(input, {});
+      expect(stale.code).toBe('NONCE_MISSING');
+      expect(stale.freshness).toBe('none');
+      expect(verifier.verify(input, { nonce: NONCE }).code).toBe('ACCEPTED');
+    }
+  });
+
   it('refuses a wrong nonce, a missing one and the tpm2-tools default 00ff55aa', () => {
     expect(codeOf(() => verify(decodeEvidence(blobs({ extraData: Uint8Array.of(1, 2) }).pem())))).toBe(
       'NONCE_MISMATCH',
