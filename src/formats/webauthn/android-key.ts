@@ -115,7 +115,9 @@ export const androidKeyStatement: StatementVerifier = {
     if (!verifyCose(alg, signedData(authData, clientDataHash), sig, credCert.spki, { cache: ctx.keyCache }))
       fail('SIGNATURE_INVALID', `android-key attestation signature (${coseAlgName(alg)}) does not verify`);
     // Step 3: credCert's key is the credential key.
+    // Identical encodings are the same key; otherwise compare the keys' canonical encodings.
     if (
+      !bytesEqual(credCert.spki, attested.publicKey.spki) &&
       !bytesEqual(
         canonicalSpki(credCert.spki, ctx.keyCache),
         canonicalSpki(attested.publicKey.spki, ctx.keyCache),
