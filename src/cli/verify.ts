@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { fail } from '../core/errors.js';
+import { appAttestEvidenceFromJson } from '../formats/apple/input.js';
 import { decodeBase64Lenient } from '../formats/webauthn/containers.js';
 import { parseCertificateBundle } from '../pki/bundle.js';
 import type { Certificate } from '../pki/certificate.js';
@@ -36,6 +37,8 @@ interface VerifyOptions {
   origin: string[];
   rpId: string[];
   mds?: string;
+  appId?: string;
+  allowDevelopment?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -66,6 +69,11 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       '--mds <dir>',
       'WebAuthn: a FIDO MDS index written by `provenance mds import` (anchors by AAGUID)',
     )
+    .option(
+      '--app-id <id>',
+      'Apple App Attest: the App ID (<TeamID>.<BundleID>) a bare attestation object must be for (the challenge is --nonce)',
+    )
+    .option('--allow-development', 'Apple App Attest: accept the development environment too')
     .option('--json', 'print the verdict as JSON')
     .addHelpText(
       'after',
@@ -78,7 +86,19 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       const policy = buildPolicy(options);
       const nonce = options.nonce === undefined ? undefined : parseNonceHex(options.nonce);
       const at = options.at === undefined ? undefined : parseTimeOption(options.at);
-      const input = decodeEvidence(readInputFile(file, 'evidence'));
+      const bytes = readInputFile(file, 'evidence');
+      // A bare App Attest object carries no App ID: --app-id supplies it (docs/apple.md).
+      const input =
+        options.appId === undefined
+          ? decodeEvidence(bytes)
+          : appAttestEvidenceFromJson({
+              appAttest: {
+                attestationObject: Buffer.from(bytes).toString('base64'),
+                appId: options.appId,
+                ...(options.allowDevelopment ? { allowDevelopment: true } : {}),
+              },
+            });
+      if (input === null) fail('USAGE', '--app-id: the evidence is not an App Attest attestation object');
       // Token lists named by the policy: fetched or read once per run, judged at the real time
       // (a list is used now, whatever --at says); problems become failed findings (fail closed).
       const lists =

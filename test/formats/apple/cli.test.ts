@@ -85,4 +85,30 @@ describe.runIf(available)('App Attest evidence file', () => {
     expect(verdict.claims.environment).toBe('production');
     expect(verdict.path.at(-1).anchor).toBe('apple-app-attestation-root');
   });
+
+  it('verifies the bare attestation object with --app-id; without it, or with another App ID, refuses', async () => {
+    const root = join(APPLE, 'webauthn4j', 'Apple_App_Attestation_Root_CA.pem');
+    const v = JSON.parse(readFileSync(join(APPLE, 'node-app-attest', 'attestation-production.json'), 'utf8'));
+    const file = join(dir, 'app-attest.cbor');
+    writeFileSync(file, Buffer.from(v.attestation, 'base64'));
+    const nonce = Buffer.from(v.challenge, 'base64').toString('hex');
+    const common = ['--trust', root, '--nonce', nonce, '--at', new Date(Date.UTC(2024, 5, 1)).toISOString()];
+    const appId = 'V8H6LQ9448.io.uebelacker.AppAttestExample';
+    const ok = await runCli(['verify', file, ...common, '--app-id', appId, '--json']);
+    expect(ok.code, ok.err).toBe(0);
+    expect(JSON.parse(ok.out).claims.environment).toBe('production');
+    const bare = await runCli(['verify', file, ...common]);
+    expect(bare.code).toBe(2);
+    expect(bare.err).toContain('USAGE');
+    const other = await runCli([
+      'verify',
+      file,
+      ...common,
+      '--app-id',
+      'AAAAAAAAAA.com.example.other',
+      '--json',
+    ]);
+    expect(other.code).toBe(1);
+    expect(JSON.parse(other.out).code).toBe('RPID_MISMATCH');
+  });
 });
