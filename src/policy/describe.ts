@@ -46,6 +46,16 @@ export interface PolicySummary {
     refreshMs?: number;
     allowStale?: string;
   }[];
+  /** The FIDO MDS index (present when the policy names one): the BLOB it holds and the level required. */
+  readonly mds?: {
+    index: string;
+    blobNo: number;
+    blobDigest: string;
+    entries: number;
+    nextUpdate: string;
+    importedAt?: string;
+    minLevel?: string;
+  };
   readonly require: Record<string, unknown>;
   readonly deny: {
     roca: boolean;
@@ -101,6 +111,19 @@ export function policySummary(policy: Policy): PolicySummary {
           })),
         }
       : {}),
+    ...(policy.mds
+      ? {
+          mds: {
+            index: policy.mds.index,
+            blobNo: policy.mds.mds.blob.no,
+            blobDigest: policy.mds.mds.blob.digest,
+            entries: policy.mds.mds.blob.entries.length,
+            nextUpdate: policy.mds.mds.blob.nextUpdate,
+            ...(policy.mds.importedAt === undefined ? {} : { importedAt: policy.mds.importedAt }),
+            ...(policy.mds.minLevel === undefined ? {} : { minLevel: policy.mds.minLevel }),
+          },
+        }
+      : {}),
     require: canonicalRequirements(policy.require),
     deny: {
       roca: policy.deny.roca,
@@ -149,6 +172,16 @@ export function describePolicy(policy: Policy): string {
       lines.push(`  ${l.id}  ${l.source}  publisher keys: ${keys}${grace}`);
       if (l.allowStale) lines.push(`    stale list still used: ${l.allowStale}`);
     }
+  }
+
+  if (s.mds) {
+    const m = s.mds;
+    lines.push(
+      `FIDO MDS  ${m.index}  BLOB no. ${m.blobNo}, ${m.entries} entries, next update ${m.nextUpdate}${m.importedAt ? `, imported ${m.importedAt}` : ''}`,
+    );
+    lines.push(
+      `  WebAuthn models vouched for by their own MDS entry; minimum certification: ${m.minLevel ?? 'none'}`,
+    );
   }
 
   lines.push(s.allow.length === 0 ? 'allow rules: none' : `allow rules (${s.allow.length})`);
@@ -234,6 +267,8 @@ function policyNotes(policy: Policy): string[] {
   for (const r of policy.revocation ?? []) {
     if (r.mode === 'off') notes.push(`revocation checking is off for trust entry "${r.anchorId}"`);
   }
+  if (policy.mds && policy.mds.minLevel === undefined)
+    notes.push('FIDO MDS models are accepted at any certification level, or none (set mds.minLevel)');
   for (const l of policy.lists ?? []) {
     if (l.allowStale !== undefined)
       notes.push(`token list "${l.id}" is used even when stale (allowStale: ${l.allowStale})`);

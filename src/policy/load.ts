@@ -21,6 +21,8 @@ import { type Certificate, parseCertificate } from '../pki/certificate.js';
 import { readCatalogAnchor } from '../trust/catalog/policy.js';
 import { parseDuration } from '../trust/lists/duration.js';
 import { parsePublisherKeys } from '../trust/lists/keys.js';
+import { loadMdsIndex, MDS_LEVEL_RANKS } from '../trust/mds/index.js';
+import type { MdsIndex } from '../trust/mds/types.js';
 import { crlFileRef, isStatusListUrl, statusListFileRef } from '../trust/revocation/files.js';
 import { type AnchorRevocation, DEFAULT_REVOCATION_MODE } from '../trust/revocation/types.js';
 import {
@@ -30,6 +32,7 @@ import {
   type DenyEntry,
   finishPolicy,
   type Policy,
+  type PolicyMds,
   type PolicyTokenList,
   type Requirements,
 } from './model.js';
@@ -53,6 +56,8 @@ export interface PolicyLoadOptions {
   readonly readFile?: (path: string) => Uint8Array;
   /** Trust folder for `catalog:` entries (docs/trust-catalog.md). Default: `<baseDir>/trust`. */
   readonly trustDir?: string;
+  /** Reads the `mds:` index directory, injected for tests. Default: `loadMdsIndex`. */
+  readonly loadMds?: (dir: string) => MdsIndex & { readonly importedAt?: string };
 }
 
 type YamlPath = readonly (string | number)[];
@@ -117,7 +122,11 @@ export function parseYamlWithSchema<T>(
  */
 export function loadPolicyFile(
   path: string,
-  options: { readFile?: (path: string) => Uint8Array; trustDir?: string } = {},
+  options: {
+    readFile?: (path: string) => Uint8Array;
+    trustDir?: string;
+    loadMds?: PolicyLoadOptions['loadMds'];
+  } = {},
 ): Policy {
   const readFile = options.readFile ?? defaultReadFile;
   let bytes: Uint8Array;
@@ -151,6 +160,7 @@ export function loadPolicyFile(
     baseDir: dirname(resolve(path)),
     readFile,
     ...(options.trustDir === undefined ? {} : { trustDir: options.trustDir }),
+    ...(options.loadMds === undefined ? {} : { loadMds: options.loadMds }),
   });
 }
 
@@ -318,6 +328,7 @@ class PolicyResolver {
     const entries = this.resolveDenyEntries();
     const deny = this.file.deny;
     const revocation = this.resolveRevocation();
+    const mds = this.resolveMds();
     return finishPolicy({
       source: this.options.source,
       anchors,
@@ -326,6 +337,7 @@ class PolicyResolver {
       allow,
       require: this.requirements(this.file.require, ['require']),
       ...(this.file.signatures?.allowSha1 === true ? { signatures: { allowSha1: true } } : {}),
+      ...(mds === undefined ? {} : { mds }),
       deny: {
         roca: deny?.roca ?? DEFAULT_DENY.roca,
         weakKeys: deny?.weakKeys ?? DEFAULT_DENY.weakKeys,
@@ -448,6 +460,37 @@ class PolicyResolver {
         extra: { cause: err.code },
       });
     }
+  }
+
+  /**
+   * `mds:`: read the index `provenance mds import` wrote (its BLOB was verified then). A missing
+   * or unreadable index fails closed at the policy's line: a policy that relies on MDS must not
+   * silently load without it (standards digest §9.5: an absent entry is never "certified").
+   */
+  private resolveMds(): PolicyMds | undefined {
+    const entry = this.file.mds;
+    if (!entry) return undefined;
+    const location = isAbsolute(entry.index) ? entry.index : resolve(this.options.baseDir, entry.index);
+    let mds: MdsIndex & { readonly importedAt?: string };
+    try {
+      mds = (this.options.loadMds ?? loadMdsIndex)(location);
+    } catch (err) {
+      if (!isProvenanceError(err)) throw err;
+      throw this.locator.error(
+        ['mds', 'index'],
+        `"${entry.index}" is not a usable MDS index (write one with \`provenance mds import --out ${entry.index}\`): ${err.code}: ${err.message}`,
+        { cause: err, extra: { cause: err.code } },
+      );
+    }
+    const minLevelRank = entry.minLevel === undefined ? undefined : MDS_LEVEL_RANKS[entry.minLevel];
+    return {
+      index: entry.index,
+      location,
+      mds,
+      ...(mds.importedAt === undefined ? {} : { importedAt: mds.importedAt }),
+      ...(entry.minLevel === undefined ? {} : { minLevel: entry.minLevel }),
+      ...(minLevelRank === undefined ? {} : { minLevelRank }),
+    };
   }
 
   /** `lists:`: unique ids, the source resolved (https URL or a file next to the policy), publisher keys read. */

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { TrustAnchor } from '../pki/anchor.js';
 import type { TokenListStatus } from '../trust/lists/types.js';
+import type { MdsIndex } from '../trust/mds/types.js';
 import type { AnchorRevocation } from '../trust/revocation/types.js';
 import type { VersionRange } from './versions.js';
 
@@ -119,6 +120,22 @@ export interface PolicyTokenList {
   readonly allowStale?: string;
 }
 
+/** `mds:`: a FIDO MDS index read with the policy, and the certification level it requires. */
+export interface PolicyMds {
+  /** As written in the policy (messages). */
+  readonly index: string;
+  /** The directory resolved against the policy's directory. */
+  readonly location: string;
+  /** The verified, indexed BLOB as `provenance mds import` stored it. */
+  readonly mds: MdsIndex;
+  /** When the index was imported (ISO 8601), display only. */
+  readonly importedAt?: string;
+  /** Lowest FIDO certification a model's entry must state (`FIDO_CERTIFIED_L1` …), when given. */
+  readonly minLevel?: string;
+  /** Its rank for checkMdsEntry (1 = L1, 1.5 = L1plus …). */
+  readonly minLevelRank?: number;
+}
+
 /** A key that is never acceptable anywhere in the path, and why. */
 export interface DenyEntry {
   readonly spkiSha256: string;
@@ -160,6 +177,8 @@ export interface Policy {
    * set: absent means refused. Certificate signatures in paths stay SHA-1-free either way.
    */
   readonly signatures?: { readonly allowSha1: boolean };
+  /** A FIDO MDS index whose entries vouch for WebAuthn models (absent: none, unless the verifier is given one). */
+  readonly mds?: PolicyMds;
 }
 
 /** The defaults for `deny:` (fail closed: broken keys are rejected unless the policy opts out). */
@@ -218,6 +237,17 @@ export function canonicalPolicy(policy: Omit<Policy, 'digest'>): unknown {
       : {}),
     // Only when SHA-1 evidence signatures are allowed, so older digests stay the same.
     ...(policy.signatures?.allowSha1 === true ? { signatures: { allowSha1: true } } : {}),
+    // Only when the policy names an MDS index: the BLOB by serial number and digest, so a new
+    // import (different entries and statuses) makes a different policy.
+    ...(policy.mds
+      ? {
+          mds: {
+            no: policy.mds.mds.blob.no,
+            digest: policy.mds.mds.blob.digest,
+            ...(policy.mds.minLevel === undefined ? {} : { minLevel: policy.mds.minLevel }),
+          },
+        }
+      : {}),
     // Only when the policy names lists, so older digests stay the same.
     ...(policy.lists && policy.lists.length > 0
       ? {

@@ -183,17 +183,42 @@ const denySchema = z.strictObject({
   firmware: oneOrMany(versionRange, POLICY_LIMITS.maxRanges).optional(),
 });
 
-/** The whole file. */
-export const policyFileSchema = z.strictObject({
-  version: z.literal(1, { error: 'version must be 1' }),
-  trust: z.array(trustSchema).min(1, 'a policy must trust at least one anchor').max(POLICY_LIMITS.maxTrust),
-  allow: z.array(allowSchema).max(POLICY_LIMITS.maxAllow).nullish(),
-  require: requirementsSchema.nullish(),
-  deny: denySchema.nullish(),
-  lists: z.array(listSourceSchema).max(POLICY_LIMITS.maxLists).nullish(),
-  /** Signature algorithms accepted inside evidence beyond the default (docs/policy.md, "signatures"). */
-  signatures: z.strictObject({ allowSha1: z.boolean().optional() }).nullish(),
+/** FIDO certification levels `mds.minLevel` may name (FIDO MDS v3.1.1 §3.1.4, AuthenticatorStatus). */
+export const POLICY_MDS_LEVELS = [
+  'FIDO_CERTIFIED_L1',
+  'FIDO_CERTIFIED_L1plus',
+  'FIDO_CERTIFIED_L2',
+  'FIDO_CERTIFIED_L2plus',
+  'FIDO_CERTIFIED_L3',
+  'FIDO_CERTIFIED_L3plus',
+] as const;
+
+/** `mds:` — a FIDO MDS index (`provenance mds import --out DIR`) whose entries vouch for WebAuthn models. */
+const mdsSchema = z.strictObject({
+  index: filePath,
+  minLevel: z.enum(POLICY_MDS_LEVELS).optional(),
 });
+
+/** The whole file. */
+export const policyFileSchema = z
+  .strictObject({
+    version: z.literal(1, { error: 'version must be 1' }),
+    // Empty only when `mds:` supplies the anchors (WebAuthn models by AAGUID); checked below.
+    trust: z.array(trustSchema).max(POLICY_LIMITS.maxTrust),
+    allow: z.array(allowSchema).max(POLICY_LIMITS.maxAllow).nullish(),
+    require: requirementsSchema.nullish(),
+    deny: denySchema.nullish(),
+    lists: z.array(listSourceSchema).max(POLICY_LIMITS.maxLists).nullish(),
+    /** Signature algorithms accepted inside evidence beyond the default (docs/policy.md, "signatures"). */
+    signatures: z.strictObject({ allowSha1: z.boolean().optional() }).nullish(),
+    mds: mdsSchema.nullish(),
+  })
+  .superRefine((file, ctx) => {
+    // Fail closed: without anchors nothing could ever be accepted, which is surely a mistake,
+    // unless an MDS index supplies per-model anchors.
+    if (file.trust.length === 0 && !file.mds)
+      ctx.addIssue({ code: 'custom', path: ['trust'], message: 'a policy must trust at least one anchor' });
+  });
 
 /** A policy file as validated by the schema (before files are read). */
 export type PolicyFile = z.infer<typeof policyFileSchema>;

@@ -83,7 +83,8 @@ export interface VerifierOptions {
   /**
    * A verified FIDO MDS index (`provenance mds import`): WebAuthn evidence may then validate to
    * the anchors of the MDS entry for its own AAGUID (or U2F key identifier), never to another
-   * entry's, and the entry's status is enforced (checkMdsEntry; docs/webauthn.md).
+   * entry's, and the entry's status is enforced (checkMdsEntry; docs/webauthn.md). Given, it
+   * wins over the policy's `mds:` index; absent, the policy's is used.
    */
   readonly mds?: MdsIndex;
 }
@@ -171,7 +172,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       });
     }
     // 2c. FIDO MDS: the entry for this model (by AAGUID, or U2F key identifier) adds its own roots.
-    const mds = format.id === 'webauthn' ? options.mds : undefined;
+    // The verifier's own index wins; otherwise the policy's `mds:` (docs/policy.md).
+    const mds = format.id === 'webauthn' ? (options.mds ?? policy.mds?.mds) : undefined;
     const mdsEntry = mds ? mdsEntryFor(mds, result) : undefined;
 
     // 3. Certification path to an anchor that may vouch for this format.
@@ -239,6 +241,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const decision = viaEntry
         ? checkMdsEntry(mds, {
             ...mdsEntry.query,
+            // The policy's `mds.minLevel`: the entry must state at least this FIDO certification.
+            ...(policy.mds?.minLevelRank === undefined ? {} : { minLevel: policy.mds.minLevelRank }),
             path: validated.certificates,
             anchorSpkiSha256: validated.anchor.spkiSha256,
           })
