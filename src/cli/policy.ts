@@ -9,6 +9,8 @@ import { fail, isProvenanceError } from '../core/errors.js';
 import { ANDROID_KEY_POLICY_TEMPLATE } from '../formats/android-key/policy-template.js';
 import { APPLE_POLICY_TEMPLATE } from '../formats/apple/policy-template.js';
 import { CLOUD_HSM_POLICY_TEMPLATE } from '../formats/cloud-hsm/policy-template.js';
+import { TPM_POLICY_TEMPLATE } from '../formats/tpm/policy-template.js';
+import { WEBAUTHN_POLICY_TEMPLATE } from '../formats/webauthn/policy-template.js';
 import { YUBIKEY_POLICY_TEMPLATE } from '../formats/yubikey-piv/policy-template.js';
 import { describePolicy, loadPolicyFile, policySummary } from '../policy/index.js';
 import { catalogWarnings } from '../trust/catalog/policy.js';
@@ -39,6 +41,16 @@ export const POLICY_TEMPLATES: Readonly<Record<string, { readonly about: string;
     about:
       'Apple App Attest and Managed Device Attestation: the two Apple roots, nonce required (docs/apple.md)',
     text: APPLE_POLICY_TEMPLATE,
+  },
+  tpm: {
+    about:
+      'TPM 2.0 key attestation: AK CA and vendor EK roots, nonce, device-generated non-exportable keys (docs/tpm.md)',
+    text: TPM_POLICY_TEMPLATE,
+  },
+  webauthn: {
+    about:
+      'WebAuthn registrations: FIDO MDS anchors by AAGUID (L1 or better), challenge, UP and UV (docs/webauthn.md)',
+    text: WEBAUTHN_POLICY_TEMPLATE,
   },
 };
 
@@ -76,6 +88,13 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
     .action((file: string, options: { json?: boolean }) => {
       try {
         const policy = loadPolicyFile(file);
+        // An MDS index past its nextUpdate: statuses may have changed since (FIDO MDS v3.1.1 §3.1.6).
+        const mds = policy.mds;
+        if (mds && Date.parse(`${mds.mds.blob.nextUpdate}T00:00:00Z`) < ctx.clock())
+          warn(
+            ctx,
+            `the MDS index ${mds.index} (BLOB no. ${mds.mds.blob.no}) is past its nextUpdate ${mds.mds.blob.nextUpdate}: run \`provenance mds import\` again`,
+          );
         // Anchors the catalogue knows but the policy lets vouch for more formats (docs/trust-catalog.md).
         for (const w of catalogWarnings(policy.anchors)) warn(ctx, w);
         if (options.json) {
