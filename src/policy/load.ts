@@ -10,7 +10,7 @@
  * const policy = parsePolicy(text, { source: 'policy.yaml', baseDir: '/etc/provenance', readFile });
  */
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { sha256Hex } from '../core/bytes.js';
@@ -21,7 +21,7 @@ import { type Certificate, parseCertificate } from '../pki/certificate.js';
 import { readCatalogAnchor } from '../trust/catalog/policy.js';
 import { parseDuration } from '../trust/lists/duration.js';
 import { parsePublisherKeys } from '../trust/lists/keys.js';
-import { loadMdsIndex, MDS_LEVEL_RANKS } from '../trust/mds/index.js';
+import { loadMdsIndex, MDS_FILES, MDS_LEVEL_RANKS } from '../trust/mds/index.js';
 import type { MdsIndex } from '../trust/mds/types.js';
 import { crlFileRef, isStatusListUrl, statusListFileRef } from '../trust/revocation/files.js';
 import { type AnchorRevocation, DEFAULT_REVOCATION_MODE } from '../trust/revocation/types.js';
@@ -473,13 +473,23 @@ class PolicyResolver {
     const location = isAbsolute(entry.index) ? entry.index : resolve(this.options.baseDir, entry.index);
     let mds: MdsIndex & { readonly importedAt?: string };
     try {
+      // With injected file access (a draft policy confined to the live policy's folder), the
+      // index must pass that access too before loadMdsIndex reads it from the file system.
+      if (this.options.loadMds === undefined && this.options.readFile !== undefined)
+        this.readFile(join(location, MDS_FILES.index));
       mds = (this.options.loadMds ?? loadMdsIndex)(location);
     } catch (err) {
-      if (!isProvenanceError(err)) throw err;
+      // A refused or failed read (ENOENT, the draft folder confinement) counts as IO_ERROR.
+      const e = isProvenanceError(err)
+        ? err
+        : new ProvenanceError(
+            'IO_ERROR',
+            `cannot read ${join(entry.index, MDS_FILES.index)}: ${ioReason(err)}`,
+          );
       throw this.locator.error(
         ['mds', 'index'],
-        `"${entry.index}" is not a usable MDS index (write one with \`provenance mds import --out ${entry.index}\`): ${err.code}: ${err.message}`,
-        { cause: err, extra: { cause: err.code } },
+        `"${entry.index}" is not a usable MDS index (write one with \`provenance mds import --out ${entry.index}\`): ${e.code}: ${e.message}`,
+        { cause: err, extra: { cause: e.code } },
       );
     }
     const minLevelRank = entry.minLevel === undefined ? undefined : MDS_LEVEL_RANKS[entry.minLevel];

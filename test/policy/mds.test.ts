@@ -12,6 +12,7 @@ import { isProvenanceError } from '../../src/core/errors.js';
 import { createWebauthnFormat } from '../../src/formats/webauthn/index.js';
 import { describePolicy, policySummary } from '../../src/policy/describe.js';
 import { loadPolicyFile, parsePolicy } from '../../src/policy/load.js';
+import { parseDraftPolicy } from '../../src/server/dry-run.js';
 import { indexMdsBlob } from '../../src/trust/mds/entries.js';
 import { createVerifier } from '../../src/verify/verifier.js';
 import {
@@ -108,6 +109,16 @@ describe('policy mds: loading', () => {
     expect(new Set([a.digest, b.digest, c.digest]).size).toBe(3);
     expect(again.digest).toBe(a.digest);
     expect(blob1.digest).not.toBe(blob2.digest);
+  });
+
+  it('a draft policy may not name an MDS index outside the live policy folder', () => {
+    const inner = join(dir, 'confined');
+    const e = codeOf(() =>
+      parseDraftPolicy(`version: 1\ntrust: []\nmds: { index: ${join(dir, 'mds')} }\n`, inner),
+    );
+    expect(e.code).toBe('POLICY_INVALID');
+    expect(e.details['line']).toBe(3);
+    expect(String((e as { details: Record<string, unknown> }).details['path'])).toBe('mds.index');
   });
 
   it('injected loadMds is used instead of the file system', () => {
