@@ -67,7 +67,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--rp-id <id>', 'WebAuthn: an allowed RP ID (repeatable)', collect, [])
     .option(
       '--mds <dir>',
-      'WebAuthn: a FIDO MDS index written by `provenance mds import` (anchors by AAGUID)',
+      'WebAuthn: a FIDO MDS index written by `provenance mds import` (anchors by AAGUID; overrides the policy mds: key)',
     )
     .option(
       '--app-id <id>',
