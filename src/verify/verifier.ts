@@ -175,6 +175,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // The verifier's own index wins; otherwise the policy's `mds:` (docs/policy.md).
     const mds = format.id === 'webauthn' ? (options.mds ?? policy.mds?.mds) : undefined;
     const mdsEntry = mds ? mdsEntryFor(mds, result) : undefined;
+    // Statuses in an index past its nextUpdate may miss revocations: say so (the import refused
+    // a stale BLOB; an index kept too long goes stale in place).
+    if (mds && Date.parse(`${mds.blob.nextUpdate}T00:00:00Z`) <= at) {
+      findings.push({
+        check: 'mds.current',
+        ok: true,
+        severity: 'warning',
+        message: `the FIDO MDS index (BLOB no. ${mds.blob.no}) was due for replacement on ${mds.blob.nextUpdate}: statuses may be out of date (provenance mds import)`,
+      });
+    }
 
     // 3. Certification path to an anchor that may vouch for this format.
     const anchors = [

@@ -113,6 +113,23 @@ describe('WebAuthn anchors from MDS', () => {
     expect(verdict.path.at(-1)?.anchor).toBe(`mds:${AAGUID_A}`);
   });
 
+  it('warns, without rejecting, when the index is past its nextUpdate at verification time', () => {
+    const current = verify(registration(vendorA, AAGUID_A));
+    expect(current.findings.some((f) => f.check === 'mds.current')).toBe(false);
+    const verifier = createVerifier({
+      policy: policyFromOptions({ trust: [], formats: ['webauthn'] }),
+      formats: [createWebauthnFormat()],
+      mds,
+    });
+    const late = verifier.verifyBytes(registration(vendorA, AAGUID_A), {
+      at: Date.UTC(2026, 6, 2),
+      webauthn: { challenge: CHALLENGE, origin: ORIGIN, rpId: RP_ID },
+    });
+    const stale = late.findings.find((f) => f.check === 'mds.current');
+    expect(stale?.severity).toBe('warning');
+    expect(stale?.message).toContain('due for replacement on 2026-07-01');
+  });
+
   it("refuses a vendor A certificate claiming vendor B's AAGUID (no cross-vendor spoofing)", () => {
     const verdict = verify(registration(vendorA, AAGUID_B));
     expect(verdict.accepted).toBe(false);
