@@ -156,6 +156,8 @@ export const androidKeyStatement: StatementVerifier = {
     }));
     return {
       attestationType: 'basic',
+      // authData is built by the app outside the TEE: only KeyDescription is hardware-backed.
+      flagsAttested: false,
       trustPath: x5c,
       leafIsCredential: true,
       claims: androidKeyClaims(kd),

@@ -246,6 +246,8 @@ export function createAndroidSafetynetStatement(options: SafetynetOptions = {}):
       ];
       return {
         attestationType: 'basic',
+        // SafetyNet vouches for the device's integrity, not for the key or the flags.
+        flagsAttested: false,
         trustPath: chain,
         claims: {
           safetynetCtsProfileMatch: cts,

@@ -92,6 +92,18 @@ function claimsFor(authData: AuthenticatorData, sr: StatementResult): Claims {
   const att = requireAttested(authData, 'webauthn');
   const { flags } = authData;
   const attested = sr.attestationType !== 'self' && sr.attestationType !== 'none';
+  // Flags the attestation signature does not cover are display data, never claims (fail closed:
+  // a requirement on them then finds the claim unstated).
+  const fromFlags =
+    sr.flagsAttested === false
+      ? {}
+      : {
+          userPresence: flags.up ? ('always' as const) : ('never' as const),
+          userVerification: flags.uv ? ('once' as const) : ('never' as const),
+          // A backup-eligible credential is a syncable passkey: its private key leaves the device.
+          nonExportable: !flags.be,
+          ...(attested ? { generatedOnDevice: !flags.be } : {}),
+        };
   return {
     keyAlgorithm: att.publicKey.keyAlgorithm,
     keySize: att.publicKey.keySize,
@@ -99,12 +111,9 @@ function claimsFor(authData: AuthenticatorData, sr: StatementResult): Claims {
     aaguid: formatAaguid(att.aaguid),
     attestationType: sr.attestationType,
     flags: { up: flags.up, uv: flags.uv, be: flags.be, bs: flags.bs },
+    ...(sr.flagsAttested === false ? { flagsAttested: false } : {}),
     signCount: authData.signCount,
-    userPresence: flags.up ? 'always' : 'never',
-    userVerification: flags.uv ? 'once' : 'never',
-    // A backup-eligible credential is a syncable passkey: its private key leaves the device.
-    nonExportable: !flags.be,
-    ...(attested ? { generatedOnDevice: !flags.be } : {}),
+    ...fromFlags,
     ...sr.claims,
   };
 }

@@ -109,6 +109,14 @@ export interface StatementResult {
   readonly leafIsCredential?: boolean;
   /** Claims only the statement knows (securityLevel, firmware, generatedOnDevice, …). */
   readonly claims?: Partial<Claims>;
+  /**
+   * False when the attestation key does not vouch for authenticatorData's flags: fido-u2f
+   * (the browser builds authData; the U2F signature covers rpIdHash, clientDataHash,
+   * credentialId and key only), android-key (the app builds authData outside the TEE),
+   * android-safetynet (Google vouches for the device, not the authenticator). Claims are then
+   * not derived from UP/UV/BE; only the statement's own claims stand. Default true.
+   */
+  readonly flagsAttested?: boolean;
   /** Accepted named deviations (e.g. `webauthn-rs1`), position 0 = credential key. */
   readonly quirks?: readonly QuirkReport[];
   /** Path options this statement's chains need (e.g. TPM critical SAN handled by the format). */

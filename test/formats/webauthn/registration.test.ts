@@ -265,6 +265,27 @@ describe('fido-u2f', () => {
     });
   });
 
+  it('claims nothing from authData flags, which the U2F signature does not cover (a forged UV bit proves nothing)', () => {
+    const cred = ecKey();
+    const cdj = clientDataJSON();
+    const ad = authData({ aaguid: new Uint8Array(16), credentialId: id, flags: 0x45 }, cred); // UP|UV|AT
+    const json = registrationJson(attestationObject('fido-u2f', u2f(cdj, v, cred, id), ad), cdj);
+    const verdict = verify(v, json);
+    expect(verdict.code).toBe('ACCEPTED');
+    expect(verdict.claims).toMatchObject({ flags: { uv: true }, flagsAttested: false });
+    expect(verdict.claims?.userVerification).toBeUndefined();
+    expect(verdict.claims?.nonExportable).toBeUndefined();
+    const strict = createVerifier({
+      policy: policyFromOptions({
+        trust: [v.root.cert],
+        formats: ['webauthn'],
+        require: { userVerification: ['once', 'always'] },
+      }),
+      formats: [createWebauthnFormat()],
+    }).verifyBytes(json, EXPECT);
+    expect(strict.code).toBe('POLICY_REQUIREMENT_FAILED');
+  });
+
   it('more than one certificate, a non-P-256 key, a bad signature are refused', () => {
     expect(
       verify(

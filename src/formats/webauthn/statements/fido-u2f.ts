@@ -49,6 +49,7 @@ export const fidoU2fStatement: StatementVerifier = {
     // §8.6 step 6: ECDSA P-256 with SHA-256, DER signature.
     if (!verifyCose(COSE_ALG.ES256, data, sig, cert.spki, { cache: ctx.keyCache }))
       fail('SIGNATURE_INVALID', 'fido-u2f attestation signature does not verify');
-    return { attestationType: 'basic', trustPath: certs };
+    // The browser builds authData for U2F devices: the signature does not cover its flags.
+    return { attestationType: 'basic', trustPath: certs, flagsAttested: false };
   },
 };
