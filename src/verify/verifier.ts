@@ -160,6 +160,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return reject(e.code, e.message, { format: format.id });
     }
     findings.push(...formatFindings(result, expectations));
+    // A challenge was expected but nothing in the evidence was checked against it (fail closed):
+    // a format that cannot bind the caller's challenge must not look fresh.
+    if (
+      (expectations.nonce !== undefined || expectations.webauthn?.challenge !== undefined) &&
+      result.freshnessKind === 'none'
+    ) {
+      const message = `an expected challenge was given, but the ${result.format} evidence binds none that was checked`;
+      findings.push({ check: 'nonce', ok: false, code: 'NONCE_MISSING', message });
+      return reject('NONCE_MISSING', message, {
+        format: format.id,
+        claims: result.claims,
+        freshness: result.freshnessKind,
+      });
+    }
     // 2b. Verified, but no provenance (WebAuthn self / none attestation): nothing vouches for
     // the authenticator, so there is no path to validate (standards digest §3.4).
     if (result.noProvenance) {
@@ -490,9 +504,18 @@ function formatFindings(result: FormatResult, expectations: Expectations): Findi
       message: `${result.format} statement decoded; attested key ${sha256Hex(result.attestedKey).slice(0, 16)}…`,
     },
   ];
-  if (expectations.nonce !== undefined || expectations.webauthn?.challenge !== undefined)
+  const expected = expectations.nonce !== undefined || expectations.webauthn?.challenge !== undefined;
+  if (expected && result.freshnessKind === 'nonce')
     out.push({ check: 'nonce', ok: true, message: 'the evidence nonce equals the expected challenge' });
-  else if (result.freshness) {
+  else if (expected && result.freshnessKind === 'possession') {
+    out.push({
+      check: 'nonce',
+      ok: true,
+      severity: 'warning',
+      message:
+        'no nonce in the evidence was checked against the expected challenge: freshness is proof of possession (the CSR signature) only',
+    });
+  } else if (result.freshness) {
     out.push({
       check: 'nonce',
       ok: true,

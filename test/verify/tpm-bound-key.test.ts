@@ -155,3 +155,16 @@ describe('verifier: the policy decides on SHA-1 evidence signatures', () => {
     expect(v.quirks.map((q) => q.id)).toContain('tpm-sha1-signature');
   });
 });
+
+describe('verifier: an expected challenge is never reported as checked when it was not', () => {
+  it('a WebAuthn challenge given to TPM evidence (whose format reads --nonce) is not "equal": possession at most', () => {
+    const ev = tpmEvidence({ akKey: pki.akKey, certificates: [pki.akCert.der] });
+    const loose = createVerifier({ policy: policyFromOptions({ trust: [pki.ca.cert], formats: ['tpm'] }) });
+    const v = loose.verify(ev.input, { at: NOW, webauthn: { challenge: new Uint8Array([1, 2, 3]) } });
+    expect(v.freshness).toBe('possession');
+    expect(v.findings.some((f) => f.message === 'the evidence nonce equals the expected challenge')).toBe(
+      false,
+    );
+    expect(v.findings.find((f) => f.check === 'nonce')?.severity).toBe('warning');
+  });
+});

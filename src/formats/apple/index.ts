@@ -164,7 +164,8 @@ function verifyMda(
     attestationCertificate: leaf,
     claims: claimsFromMda(mda, leaf.spki),
     freshness: mda.freshnessCode === null ? null : { nonce: mda.freshnessCode },
-    freshnessKind: mda.freshnessCode === null ? 'none' : 'nonce',
+    // 'nonce' only when the freshness code was compared with the caller's challenge.
+    freshnessKind: ctx.expectedNonce !== undefined && mda.freshnessCode !== null ? 'nonce' : 'none',
     quirks: [],
     csrVerified: false,
     // Issue #6: MDA chains end at the Enterprise Attestation root only, not at any 'apple' anchor.

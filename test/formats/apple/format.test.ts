@@ -230,6 +230,13 @@ describe('Managed Device Attestation', () => {
     expect(v.code).toBe('NONCE_MISMATCH');
   });
 
+  it('a freshness code checked against nothing is not nonce freshness (a replayed certificate stays replayable)', () => {
+    const v = createVerifier({ policy: policyFor(ent.root), formats: [format] }).verify(mda(full), {
+      at: AT,
+    });
+    expect(v.freshness).toBe('none');
+  });
+
   it('no freshness code with an expected challenge: NONCE_MISSING', () => {
     const { freshnessCode: _f, ...rest } = full;
     const v = createVerifier({ policy: policyFor(ent.root), formats: [format] }).verify(mda(rest), {

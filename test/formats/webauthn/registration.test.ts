@@ -244,6 +244,34 @@ describe('self and none attestation', () => {
   });
 });
 
+describe('attestation parts (clientDataHash given, no clientDataJSON)', () => {
+  it('cannot meet an expected challenge: NONCE_MISSING, never a silent pass', () => {
+    const v = vendor({ aaguidExt: AAGUID_A });
+    const cred = ecKey();
+    const cdj = clientDataJSON();
+    const ad = authData({ aaguid: aaguidBytes(AAGUID_A) }, cred);
+    const stmt = packedBasic(ad, cdj, v);
+    const hex = (b: Uint8Array) => ({ hex: Buffer.from(b).toString('hex') });
+    const parts = new TextEncoder().encode(
+      JSON.stringify({
+        fmt: 'packed',
+        attStmt: {
+          alg: stmt.get('alg'),
+          sig: hex(stmt.get('sig') as Uint8Array),
+          x5c: (stmt.get('x5c') as Uint8Array[]).map(hex),
+        },
+        authData_hex: Buffer.from(ad).toString('hex'),
+        clientDataHash_hex: Buffer.from(sha256(cdj)).toString('hex'),
+      }),
+    );
+    const withChallenge = verify(v, parts, { at: NOW, webauthn: { challenge: new Uint8Array([9, 9, 9]) } });
+    expect(withChallenge.code).toBe('NONCE_MISSING');
+    const without = verify(v, parts, { at: NOW });
+    expect(without.code).toBe('ACCEPTED');
+    expect(without.freshness).toBe('none');
+  });
+});
+
 describe('fido-u2f', () => {
   const v = vendor();
   const id = new Uint8Array(64).fill(3);
