@@ -163,14 +163,15 @@ function buildPolicy(options: VerifyOptions): Policy {
   // A root the anchor catalogue recognises by key vouches for the catalogue's formats under the
   // catalogue's id (docs/trust-catalog.md); a never-trust key is refused as `trust add` does.
   const trust: TrustOption[] = certificates.map((certificate) => {
-    if (formats !== undefined) return { certificate, formats };
     const match = lookupCatalog(certificate);
-    if (match === null) return { certificate };
-    if (match.entry.trust === 'never') {
+    // Refused whatever --format says: these keys' private halves are public.
+    if (match?.entry.trust === 'never') {
       fail('CATALOG_NEVER_TRUST', `${match.entry.name} (${match.entry.id}) must never be trusted`, {
         id: match.entry.id,
       });
     }
+    if (formats !== undefined) return { certificate, formats };
+    if (match === null) return { certificate };
     return { certificate, id: match.entry.id, formats: match.entry.formats };
   });
   const allow: AllowOption[] = options.allow.map((a) => {

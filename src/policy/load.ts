@@ -18,6 +18,7 @@ import { type ErrorCode, fail, isProvenanceError, ProvenanceError } from '../cor
 import { decodePem, isPem } from '../core/pem.js';
 import { anchorFromCertificate, type TrustAnchor } from '../pki/anchor.js';
 import { type Certificate, parseCertificate } from '../pki/certificate.js';
+import { lookupCatalog } from '../trust/catalog/lookup.js';
 import { readCatalogAnchor } from '../trust/catalog/policy.js';
 import { parseDuration } from '../trust/lists/duration.js';
 import { parsePublisherKeys } from '../trust/lists/keys.js';
@@ -402,6 +403,19 @@ class PolicyResolver {
               ['trust', i, 'certificates', j],
               `the key of "${file}" (sha256:${cert.spkiSha256}) is already trusted as "${other}": list its formats in one entry`,
             );
+          }
+          // A key whose private half is public (Android software roots, FIDO conformance "FAKE"
+          // roots) must never be an anchor, whatever the formats (docs/trust-catalog.md).
+          const never = lookupCatalog(cert.spkiSha256);
+          if (never?.entry.trust === 'never') {
+            const at = this.locator.error(
+              ['trust', i, 'certificates', j],
+              `"${file}" is ${never.entry.name} (${never.entry.id}), which must never be trusted`,
+            );
+            throw new ProvenanceError('CATALOG_NEVER_TRUST', at.message, {
+              ...at.details,
+              id: never.entry.id,
+            });
           }
           seenKeys.set(cert.spkiSha256, entry.id);
           anchors.push(anchorFromCertificate(cert, { id: entry.id, formats }));

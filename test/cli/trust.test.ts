@@ -279,3 +279,14 @@ describe.skipIf(!available)('trust add / list / remove', () => {
     expect((await run(['trust', 'list', '--dir', dir, '--json'])).out).toContain('apple-webauthn-root');
   });
 });
+
+describe.skipIf(!available)('verify --trust with a never-trust root', () => {
+  it('is refused whatever --format says (CATALOG_NEVER_TRUST, exit 2)', async () => {
+    const sw = vectorPath('android-key/android-keyattestation/software-roots.pem');
+    for (const extra of [[], ['--format', 'tpm'], ['--format', 'webauthn']]) {
+      const r = await run(['verify', sw, '--trust', sw, ...extra]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('CATALOG_NEVER_TRUST');
+    }
+  });
+});

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { androidKeyFormat } from '../../../src/formats/android-key/index.js';
 import type { EvidenceInput } from '../../../src/formats/types.js';
+import { anchorFromCertificate } from '../../../src/pki/anchor.js';
 import { parseCertificate } from '../../../src/pki/certificate.js';
 import { parsePolicy } from '../../../src/policy/load.js';
 import { createVerifier } from '../../../src/verify/verifier.js';
@@ -230,12 +231,30 @@ describe.skipIf(!available)('Android vectors: quirks, expiry, revocation and doc
       STATUS,
       `  - id: aosp-software\n    certificates: [${JSON.stringify(file)}]\n    formats: [android-key]\n`,
     );
+    // First defence: a policy file naming a never-trust key does not load.
+    let loadError: unknown;
+    try {
+      policy(text);
+    } catch (err) {
+      loadError = err;
+    }
+    expect((loadError as { code?: string }).code).toBe('CATALOG_NEVER_TRUST');
+    // Second defence: a policy built in code with those anchors still gets no software-rooted chain.
+    const base = policy();
+    const trusting = {
+      ...base,
+      anchors: [
+        ...base.anchors,
+        ...roots.map((r) => anchorFromCertificate(r, { id: 'aosp-software', formats: ['android-key'] })),
+      ],
+    };
+    const lenient = createVerifier({ policy: trusting, formats: [androidKeyFormat] });
     for (const rel of ['marlin/sdk29/TEE_EC_NONE.pem', 'marlin/sdk29/TEE_RSA_NONE.pem']) {
-      const full = verifier(text).verify(input(rel), { at: manifestTime(rel)!, nonce: challengeOf(rel) });
+      const full = lenient.verify(input(rel), { at: manifestTime(rel)!, nonce: challengeOf(rel) });
       expect(full.code).toBe('ANDROID_SOFTWARE_ROOT');
       // Without the root in the evidence, the issuer name of its child still gives it away.
       const certs = pemCerts(join(KA, rel)).slice(0, 2);
-      const partial = verifier(text).verify(
+      const partial = lenient.verify(
         { kind: 'certificates', certificates: certs },
         { at: manifestTime(rel)! },
       );

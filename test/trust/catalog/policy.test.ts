@@ -145,14 +145,21 @@ describe.skipIf(!available)('policy trust entries with catalog:', () => {
     expect(run.err).toMatch(/"google" is Key Attestation CA1 .* also vouches for any/);
   });
 
-  it('warns when a policy trusts a never-trust key through certificates:', () => {
+  it('refuses a policy that trusts a never-trust key through certificates:, naming the line', () => {
     writeFileSync(
       join(dir, 'sw.pem'),
       encodePem('CERTIFICATE', real('android-software-attestation-root-rsa').der),
     );
-    const policy = loadPolicyFile(
-      policyFile('trust:\n  - id: sw\n    certificates: [sw.pem]\n    formats: android-key\n'),
-    );
-    expect(catalogWarnings(policy.anchors).join()).toMatch(/never to trust/);
+    for (const formats of ['android-key', 'tpm']) {
+      const file = policyFile(`trust:\n  - id: sw\n    certificates: [sw.pem]\n    formats: ${formats}\n`);
+      let err: unknown;
+      try {
+        loadPolicyFile(file);
+      } catch (e) {
+        err = e;
+      }
+      expect((err as { code?: string }).code).toBe('CATALOG_NEVER_TRUST');
+      expect((err as Error).message).toMatch(/:4:\d+: .*"sw.pem" is .* must never be trusted/);
+    }
   });
 });
