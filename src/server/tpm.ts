@@ -33,7 +33,7 @@ import {
   readTpmPublicArea,
   tpmObjectName,
 } from '../formats/tpm/credential.js';
-import type { TpmtPublic } from '../formats/tpm/structures.js';
+import { TPM_ALG, type TpmtPublic } from '../formats/tpm/structures.js';
 import type { EvidenceInput } from '../formats/types.js';
 import { anchorsForFormat } from '../pki/anchor.js';
 import { type Certificate, parseCertificate } from '../pki/certificate.js';
@@ -134,6 +134,9 @@ function settingsOf(ctx: TpmActivationContext): TpmActivationSettings {
  * sensitiveDataOrigin set; decrypt clear. TPM_AK_NOT_RESTRICTED naming what is wrong.
  */
 export function checkAkPublicArea(area: TpmtPublic): void {
+  // The AK's Name is what activation binds: a SHA-1 Name is only as strong as SHA-1.
+  if (area.nameAlg === TPM_ALG.SHA1)
+    fail('ALGORITHM_NOT_ALLOWED', 'the AK has a SHA-1 Name (nameAlg): create it with -g sha256');
   const a = area.objectAttributes;
   const missing = (['restricted', 'sign', 'fixedTPM', 'fixedParent', 'sensitiveDataOrigin'] as const).filter(
     (bit) => !a[bit],

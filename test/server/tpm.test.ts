@@ -365,3 +365,25 @@ describe('POST /api/v1/tpm/activations and /complete', () => {
     expect((await start(h, validBody(ak))).statusCode).toBe(201);
   });
 });
+
+describe('checkAkPublicArea: the Name activation binds', () => {
+  it('refuses an AK with a SHA-1 Name (ALGORITHM_NOT_ALLOWED); SHA-256 passes', async () => {
+    const { generateKeyPairSync: gen } = await import('node:crypto');
+    const { encodeTpmtPublic, publicAreaFromKey, TPM_AK_ATTRIBUTES } = await import(
+      '../../src/formats/tpm/encode.js'
+    );
+    const { parseTpmtPublic, TPM_ALG } = await import('../../src/formats/tpm/structures.js');
+    const { checkAkPublicArea } = await import('../../src/server/tpm.js');
+    const key = gen('ec', { namedCurve: 'P-256' }).privateKey;
+    const area = (nameAlg: number) =>
+      parseTpmtPublic(encodeTpmtPublic(publicAreaFromKey(key, { attributes: TPM_AK_ATTRIBUTES, nameAlg })));
+    expect(() => checkAkPublicArea(area(TPM_ALG.SHA256))).not.toThrow();
+    let code: string | undefined;
+    try {
+      checkAkPublicArea(area(TPM_ALG.SHA1));
+    } catch (err) {
+      code = (err as { code?: string }).code;
+    }
+    expect(code).toBe('ALGORITHM_NOT_ALLOWED');
+  });
+});

@@ -269,6 +269,15 @@ function verifyCertify(
   const sig = parseTpmtSignature(parts.signature);
   const pub = parseTpmtPublic(parts.tpmTPublic);
 
+  // The verifier's policy may allow SHA-1 (signatures.allowSha1): for the AK signature and Names.
+  const effective = ctx.allowSha1 === true ? { ...policy, allowSha1: true } : policy;
+  // A SHA-1 Name binds the attributes only as strongly as SHA-1 resists chosen-prefix collisions.
+  if (pub.nameAlg === TPM_ALG.SHA1 && !effective.allowSha1)
+    fail(
+      'ALGORITHM_NOT_ALLOWED',
+      'the certified key has a SHA-1 Name (nameAlg): refused unless signatures.allowSha1',
+    );
+
   // TPM 2.0 Part 1 §16: the Name binds every public attribute; only then do they mean anything.
   if (!bytesEqual(attest.attested.name, tpmName(pub.bytes, pub.nameAlg)))
     fail(
@@ -300,8 +309,6 @@ function verifyCertify(
   if (csr && csr.nonce !== null && !bytesEqual(csr.nonce, extraData))
     fail('NONCE_MISMATCH', 'the CSR nonce attribute differs from the TPM qualifying data');
 
-  // The verifier's policy may allow SHA-1 evidence signatures (signatures.allowSha1).
-  const effective = ctx.allowSha1 === true ? { ...policy, allowSha1: true } : policy;
   const signer = findSigner(sig, attest.bytes, helpers, ctx.boundKeys ?? [], effective);
 
   const key = describeKey(pub.spki);
@@ -336,8 +343,17 @@ function verifyCertify(
     // Without a CSR there is no proof of possession: an unchecked nonce leaves no freshness at all.
     freshnessKind: nonceChecked ? 'nonce' : csr ? 'possession' : 'none',
     // A SHA-1 AK signature passes only when the policy allows it; it is a named deviation.
-    quirks:
-      sig.hashAlg === TPM_ALG.SHA1
+    quirks: [
+      ...(pub.nameAlg === TPM_ALG.SHA1
+        ? [
+            {
+              id: 'tpm-sha1-name',
+              position: 0,
+              detail: 'the certified key has a SHA-1 Name (signatures.allowSha1)',
+            },
+          ]
+        : []),
+      ...(sig.hashAlg === TPM_ALG.SHA1
         ? [
             {
               id: 'tpm-sha1-signature',
@@ -345,7 +361,8 @@ function verifyCertify(
               detail: 'the AK signed TPMS_ATTEST with SHA-1 (signatures.allowSha1)',
             },
           ]
-        : [],
+        : []),
+    ],
     csrVerified: csr !== null,
     ...(signer.boundSigner ? { boundSigner: signer.boundSigner } : {}),
   };

@@ -159,6 +159,13 @@ describe('tpm format: TPM2_Certify in a CSR with an AK certificate', () => {
     expect(tpmFormat.verify(withAkCert({}).input, { ...ctx, allowSha1: true }).quirks).toEqual([]);
   });
 
+  it('refuses a certified key with a SHA-1 Name unless SHA-1 is allowed, then reports it', () => {
+    const ev = withAkCert({ nameAlg: TPM_ALG.SHA1 });
+    expect(codeOf(() => tpmFormat.verify(ev.input, ctx))).toBe('ALGORITHM_NOT_ALLOWED');
+    const allowed = tpmFormat.verify(ev.input, { ...ctx, allowSha1: true });
+    expect(allowed.quirks.map((q) => [q.id, q.position])).toEqual([['tpm-sha1-name', 0]]);
+  });
+
   it('refuses a signature by a key other than the AK certificate, and evidence with no AK at all', () => {
     const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
     expect(codeOf(() => tpmFormat.verify(withAkCert({ akKey: stranger }).input, ctx))).toBe(

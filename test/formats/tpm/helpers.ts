@@ -120,6 +120,8 @@ export interface EvidenceOptions {
   readonly certificates?: readonly Uint8Array[];
   readonly csrNonce?: Uint8Array;
   readonly hashAlg?: number;
+  /** The certified key's nameAlg (default SHA-256). */
+  readonly nameAlg?: number;
   /** Replace the encoded pieces (malformed-structure tests). */
   readonly mutate?: (parts: {
     tpmSAttest: Uint8Array;
@@ -145,14 +147,17 @@ export interface Evidence {
 export function tpmEvidence(o: EvidenceOptions): Evidence {
   const appKey = o.appKey ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const pubArea = encodeTpmtPublic(
-    publicAreaFromKey(appKey, { attributes: o.attributes ?? TPM_APP_KEY_ATTRIBUTES }),
+    publicAreaFromKey(appKey, {
+      attributes: o.attributes ?? TPM_APP_KEY_ATTRIBUTES,
+      ...(o.nameAlg === undefined ? {} : { nameAlg: o.nameAlg }),
+    }),
   );
   const certInfo = encodeTpmsAttest({
     extraData: o.extraData ?? NONCE,
     firmwareVersion: 0x0001000200030004n,
     attested: {
       kind: 'certify',
-      name: o.name ?? tpmName(pubArea, TPM_ALG.SHA256),
+      name: o.name ?? tpmName(pubArea, o.nameAlg ?? TPM_ALG.SHA256),
       qualifiedName: new Uint8Array(),
     },
     ...o.attest,
