@@ -21,7 +21,14 @@ import type { Certificate } from '../../pki/certificate.js';
 import type { KeyCache } from '../../pki/keys.js';
 import { publicKeyObject } from '../../pki/keys.js';
 import { checkAkCertificate, type TpmDeviceInfo } from '../tpm/certificates.js';
-import { parseTpmsAttest, parseTpmtPublic, TPM_ST, type TpmtPublic, tpmName } from '../tpm/structures.js';
+import {
+  parseTpmsAttest,
+  parseTpmtPublic,
+  TPM_ALG,
+  TPM_ST,
+  type TpmtPublic,
+  tpmName,
+} from '../tpm/structures.js';
 import type { Claims, QuirkReport } from '../types.js';
 import { type CborValue, cborBytes, cborInt } from './cbor.js';
 import { stmtMap } from './containers.js';
@@ -122,6 +129,9 @@ export function verifyTpmCertify(
     fail('NONCE_MISMATCH', `tpm certInfo.extraData is not ${hash}(authData ‖ clientDataHash)`, {
       extraData: toHex(certInfo.extraData),
     });
+  // A SHA-1 Name binds pubArea only as strongly as SHA-1 resists collisions: policy decides.
+  if (pub.nameAlg === TPM_ALG.SHA1 && ctx.allowSha1 !== true)
+    fail('ALGORITHM_NOT_ALLOWED', 'tpm pubArea has a SHA-1 Name (nameAlg): refused by the algorithm policy');
   // attested.name is the Name of pubArea under pubArea.nameAlg (Part 1 §16): the AIK certified
   // exactly this key.
   const name = tpmName(pub.bytes, pub.nameAlg);
@@ -135,6 +145,12 @@ export function verifyTpmCertify(
   if (!verifyCose(alg, parts.certInfo, sig, aikSpki, { cache: ctx.keyCache, allowSha1: ctx.allowSha1 }))
     fail('SIGNATURE_INVALID', `tpm AIK signature (${coseAlgName(alg)}) over certInfo does not verify`);
   const quirks: QuirkReport[] = [];
+  if (pub.nameAlg === TPM_ALG.SHA1)
+    quirks.push({
+      id: 'webauthn-tpm-sha1-name',
+      position: 0,
+      detail: 'pubArea has a SHA-1 Name; accepted because the policy allows SHA-1',
+    });
   if (alg === COSE_ALG.RS1)
     quirks.push({
       id: WEBAUTHN_RS1_QUIRK,

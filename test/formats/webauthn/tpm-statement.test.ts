@@ -98,6 +98,8 @@ interface Build {
   signWith?: KeyObject;
   /** Credential key in pubArea differs from authData's. */
   otherPubArea?: boolean;
+  /** pubArea nameAlg (default SHA-256). */
+  nameAlg?: number;
   edit?: (m: CborMap) => void;
 }
 
@@ -117,7 +119,12 @@ function build(o: Build = {}) {
   const areaKey = o.otherPubArea
     ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey
     : cred.publicKey;
-  const pubArea = encodeTpmtPublic(publicAreaFromKey(areaKey, { attributes: TPM_APP_KEY_ATTRIBUTES }));
+  const pubArea = encodeTpmtPublic(
+    publicAreaFromKey(areaKey, {
+      attributes: TPM_APP_KEY_ATTRIBUTES,
+      ...(o.nameAlg === undefined ? {} : { nameAlg: o.nameAlg }),
+    }),
+  );
   const extraData =
     o.extraData ??
     new Uint8Array(
@@ -131,7 +138,7 @@ function build(o: Build = {}) {
     extraData,
     attested: {
       kind: 'certify',
-      name: o.name ?? tpmName(pubArea, TPM_ALG.SHA256),
+      name: o.name ?? tpmName(pubArea, o.nameAlg ?? TPM_ALG.SHA256),
       qualifiedName: new Uint8Array(),
     },
   });
@@ -306,5 +313,14 @@ describe('tpm statement (generated)', () => {
       }),
       fuzzParameters(300),
     );
+  });
+});
+
+describe('tpm statement: SHA-1 Names', () => {
+  it('refuses a pubArea with a SHA-1 Name unless SHA-1 is allowed, then reports webauthn-tpm-sha1-name', () => {
+    const b = build({ nameAlg: TPM_ALG.SHA1 });
+    expect(code(() => run(b))).toBe('ALGORITHM_NOT_ALLOWED');
+    const r = run(b, { keyCache: cache, allowSha1: true });
+    expect(r.quirks?.map((q) => q.id)).toContain('webauthn-tpm-sha1-name');
   });
 });
