@@ -270,13 +270,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
             path: validated.certificates,
             anchorSpkiSha256: validated.anchor.spkiSha256,
           })
-        : mdsEntry.entry.status.deny
-          ? ({
-              ok: false,
-              code: 'POLICY_DENIED',
-              reason: `MDS status ${mdsEntry.entry.status.denyReason} for ${mdsEntry.entry.anchorId}`,
-            } as const)
-          : null;
+        : mdsDenialOffEntry(mdsEntry.entry, validated.certificates);
       if (decision && !decision.ok) {
         findings.push({ check: 'mds', ok: false, code: decision.code, message: decision.reason });
         return reject(decision.code, decision.reason, {
@@ -615,4 +609,29 @@ function mdsEntryFor(
   const keyIdentifier = attestationKeyIdentifier(leaf);
   const entry = mds.byKeyIdentifier(keyIdentifier);
   return entry ? { entry, query: { keyIdentifier } } : undefined;
+}
+
+/**
+ * For a path that ended at a policy anchor rather than the MDS entry's own roots: the model's
+ * denied status and any attestation key MDS reports compromised still refuse it (whatever
+ * anchor vouched for the chain); null when MDS has nothing against it.
+ */
+function mdsDenialOffEntry(
+  entry: MdsEntry,
+  path: readonly Certificate[],
+): { readonly ok: false; readonly code: 'POLICY_DENIED'; readonly reason: string } | null {
+  const s = entry.status;
+  if (s.deny)
+    return { ok: false, code: 'POLICY_DENIED', reason: `MDS status ${s.denyReason} for ${entry.anchorId}` };
+  const compromised = path.find(
+    (c) =>
+      s.compromisedKeys.includes(c.spkiSha256) || s.compromisedCertificates.includes(c.fingerprintSha256),
+  );
+  return compromised
+    ? {
+        ok: false,
+        code: 'POLICY_DENIED',
+        reason: `MDS reports the attestation key of "${compromised.subject.text}" compromised`,
+      }
+    : null;
 }

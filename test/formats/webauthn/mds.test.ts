@@ -46,6 +46,9 @@ const REVOKED = '22222222-2222-4222-8222-222222222222';
 const b64 = (c: TestCert) => Buffer.from(c.der).toString('base64');
 
 const vendorA = vendor({ name: 'Vendor A' });
+/** A model MDS lists under another root, whose attestation certificate MDS reports compromised. */
+const vendorC = vendor({ name: 'Vendor C' });
+const AAGUID_C = '44444444-4444-4444-8444-444444444444';
 const vendorB = vendor({ name: 'Vendor B' });
 const u2fVendor = vendor({ name: 'U2F Vendor' });
 
@@ -69,6 +72,18 @@ function blob(): MdsIndex {
       entry(AAGUID_A, vendorA.root, 'Vendor A Key', 'FIDO_CERTIFIED_L2'),
       entry(AAGUID_B, vendorB.root, 'Vendor B Key', 'FIDO_CERTIFIED_L1'),
       entry(REVOKED, vendorA.root, 'Vendor A Revoked Key', 'REVOKED'),
+      {
+        aaguid: AAGUID_C,
+        metadataStatement: { description: 'Vendor C Key', attestationRootCertificates: [b64(vendorB.root)] },
+        statusReports: [
+          { status: 'FIDO_CERTIFIED_L1', effectiveDate: '2025-01-01' },
+          {
+            status: 'ATTESTATION_KEY_COMPROMISE',
+            effectiveDate: '2025-06-01',
+            certificate: b64(vendorC.leaf),
+          },
+        ],
+      },
       {
         attestationCertificateKeyIdentifiers: [attestationKeyIdentifier(u2fVendor.leaf.cert)],
         metadataStatement: { description: 'U2F Key', attestationRootCertificates: [b64(u2fVendor.root)] },
@@ -128,6 +143,12 @@ describe('WebAuthn anchors from MDS', () => {
     const stale = late.findings.find((f) => f.check === 'mds.current');
     expect(stale?.severity).toBe('warning');
     expect(stale?.message).toContain('due for replacement on 2026-07-01');
+  });
+
+  it('refuses an attestation key MDS reports compromised even when a policy anchor vouches for the chain', () => {
+    const verdict = verify(registration(vendorC, AAGUID_C), [vendorC.root]);
+    expect(verdict.code).toBe('POLICY_DENIED');
+    expect(verdict.message).toContain('compromised');
   });
 
   it("refuses a vendor A certificate claiming vendor B's AAGUID (no cross-vendor spoofing)", () => {
