@@ -183,6 +183,8 @@ export interface FormatResult {
     readonly label: string;
     readonly leaf: Certificate;
     readonly intermediates: readonly Certificate[];
+    /** Hex SPKI SHA-256 of the anchors this path must end at (e.g. the HSM owner's root key). */
+    readonly anchorKeys?: readonly string[];
   }[];
   readonly boundSigner?: {
     readonly spki: Uint8Array;

@@ -310,11 +310,23 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // 3a. Paths the format needs besides the main one (a cloud HSM's owner chain): each must
     // validate to an anchor of the format with another key, or the evidence is refused.
     const extraQuirks: QuirkReport[] = [];
+    const extraValidated: ValidatedPath[] = [];
     for (const extra of result.additionalPaths ?? []) {
       try {
+        const keysOf = extra.anchorKeys;
+        const extraAnchors = keysOf ? anchors.filter((a) => keysOf.includes(a.spkiSha256)) : anchors;
+        if (extraAnchors.length === 0) {
+          fail(
+            'TRUST_NO_ANCHORS',
+            `no trust anchor with the key the ${extra.label} path must end at is configured`,
+            {
+              anchorKeys: keysOf,
+            },
+          );
+        }
         const more = validatePath(extra.leaf, {
           ...format.pathOptions,
-          anchors,
+          anchors: extraAnchors,
           intermediates: extra.intermediates,
           time: at,
           cache,
@@ -325,6 +337,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           });
         }
         extraQuirks.push(...more.quirks.map((q) => ({ ...q, id: `${q.id} (${extra.label} path)` })));
+        extraValidated.push(more);
         findings.push({
           check: 'path.additional',
           ok: true,
@@ -381,8 +394,25 @@ export function createVerifier(options: VerifierOptions): Verifier {
       cache,
     });
     findings.push(...revoked.findings);
-    if (!revoked.ok) {
-      return reject(revoked.code, revoked.message, {
+    // The additional paths' certificates are checked under their own anchors' revocation settings.
+    const revokedExtra = extraValidated
+      .map((more) =>
+        revocationStage({
+          policy,
+          validated: more,
+          result: {},
+          provider: options.revocation,
+          time: at,
+          cache,
+        }),
+      )
+      .find((r) => {
+        findings.push(...r.findings);
+        return !r.ok;
+      });
+    const revocation = revoked.ok && revokedExtra ? revokedExtra : revoked;
+    if (!revocation.ok) {
+      return reject(revocation.code, revocation.message, {
         format: format.id,
         path: path.map(({ spki: _spki, ...entry }) => entry),
         claims: result.claims,
