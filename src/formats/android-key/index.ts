@@ -355,9 +355,12 @@ export function claimsFromDescription(
     keyMintSecurityLevel: kd.keyMintSecurityLevel,
     provisioning,
   };
-  const origin = hw.origin ?? sw.origin;
+  // For a hardware-backed key only the hardware list is enforced (§4.5 step 5): a value only the
+  // software list states would be a claim nothing stands behind. A software key has no other.
+  const enforced = hardwareBacked ? hw : { ...sw, ...hw };
+  const origin = enforced.origin;
   if (origin !== undefined) claims.origin = originName(origin);
-  const purposes = hw.purposes ?? sw.purposes;
+  const purposes = enforced.purposes;
   if (purposes) claims.keyPurposes = purposes.map(purposeName);
   const rot = hw.rootOfTrust;
   if (rot) {
@@ -369,7 +372,7 @@ export function claimsFromDescription(
     };
   }
   for (const k of ['osVersion', 'osPatchLevel', 'vendorPatchLevel', 'bootPatchLevel'] as const) {
-    const v = hw[k] ?? sw[k];
+    const v = enforced[k];
     if (v !== undefined) claims[k] = v;
   }
   const app = sw.attestationApplicationId ?? hw.attestationApplicationId;
