@@ -554,6 +554,21 @@ function formatFindings(result: FormatResult, expectations: Expectations): Findi
       message: 'the evidence carries no nonce and none was expected',
     });
   }
+  // WebAuthn §7.1: origin and RP ID are the relying party's to give; unchecked ones are said.
+  if (result.format === 'webauthn') {
+    for (const [what, given] of [
+      ['origin', expectations.webauthn?.origin],
+      ['RP ID', expectations.webauthn?.rpId],
+    ] as const) {
+      if (given === undefined)
+        out.push({
+          check: 'webauthn.expectations',
+          ok: true,
+          severity: 'warning',
+          message: `no expected ${what} was given: the registration's ${what} was not checked`,
+        });
+    }
+  }
   if (result.boundSigner) {
     out.push({
       check: 'format.bound-key',

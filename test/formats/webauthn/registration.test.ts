@@ -244,6 +244,23 @@ describe('self and none attestation', () => {
   });
 });
 
+describe('relying-party expectations left out', () => {
+  it('says so: a warning for each of origin and RP ID that was not checked', () => {
+    const v = vendor({ aaguidExt: AAGUID_A });
+    const cred = ecKey();
+    const cdj = clientDataJSON();
+    const ad = authData({ aaguid: aaguidBytes(AAGUID_A) }, cred);
+    const json = registrationJson(attestationObject('packed', packedBasic(ad, cdj, v), ad), cdj);
+    const verdict = verify(v, json, { at: NOW, webauthn: { challenge: CHALLENGE } });
+    const notes = verdict.findings.filter((f) => f.check === 'webauthn.expectations').map((f) => f.message);
+    expect(notes).toEqual([
+      "no expected origin was given: the registration's origin was not checked",
+      "no expected RP ID was given: the registration's RP ID was not checked",
+    ]);
+    expect(verify(v, json).findings.some((f) => f.check === 'webauthn.expectations')).toBe(false);
+  });
+});
+
 describe('attestation parts (clientDataHash given, no clientDataJSON)', () => {
   it('cannot meet an expected challenge: NONCE_MISSING, never a silent pass', () => {
     const v = vendor({ aaguidExt: AAGUID_A });
