@@ -65,3 +65,28 @@ describe('validatePath with a shared KeyCache: verified signatures', () => {
     expect(code).toBe('PATH_SIGNATURE_INVALID');
   });
 });
+
+describe('the memo is per signature policy', () => {
+  it('a SHA-1 signature verified under a lenient policy is refused again under the default one', async () => {
+    const { DEFAULT_SIGNATURE_POLICY } = await import('../../src/pki/signature.js');
+    const root = issue({ subject: 'Old Root', key: ecKey(), ca: {} });
+    const leaf = issue({
+      subject: 'Old Device',
+      key: ecKey(),
+      issuer: root,
+      keyUsage: ['digitalSignature'],
+      hash: 'sha1',
+    });
+    const anchors = [anchor(root, 'old')];
+    const cache = new KeyCache();
+    const lenient = { ...DEFAULT_SIGNATURE_POLICY, allowSha1: true };
+    validatePath(leaf.cert, { anchors, intermediates: [], time: T, cache, signaturePolicy: lenient });
+    let code: string | undefined;
+    try {
+      validatePath(leaf.cert, { anchors, intermediates: [], time: T, cache });
+    } catch (err) {
+      code = (err as { code?: string }).code;
+    }
+    expect(code).toBe('ALGORITHM_NOT_ALLOWED');
+  });
+});
