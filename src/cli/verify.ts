@@ -36,6 +36,7 @@ interface VerifyOptions {
   challenge?: string;
   origin: string[];
   rpId: string[];
+  topOrigin: string[];
   mds?: string;
   appId?: string;
   allowDevelopment?: boolean;
@@ -65,6 +66,12 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--challenge <b64url>', 'WebAuthn: the challenge the registration must carry (base64url)')
     .option('--origin <url>', 'WebAuthn: an allowed origin (repeatable)', collect, [])
     .option('--rp-id <id>', 'WebAuthn: an allowed RP ID (repeatable)', collect, [])
+    .option(
+      '--top-origin <url>',
+      'WebAuthn: a top-level origin allowed to embed the registration in a cross-origin iframe (repeatable)',
+      collect,
+      [],
+    )
     .option(
       '--mds <dir>',
       'WebAuthn: a FIDO MDS index written by `provenance mds import` (anchors by AAGUID; overrides the policy mds: key)',
@@ -118,6 +125,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         ...(challenge ? { challenge } : {}),
         ...(options.origin.length > 0 ? { origin: options.origin } : {}),
         ...(options.rpId.length > 0 ? { rpId: options.rpId } : {}),
+        ...(options.topOrigin.length > 0 ? { topOrigin: options.topOrigin } : {}),
       };
       const verdict = verifier.verify(input, {
         ...(nonce ? { nonce } : {}),

@@ -98,6 +98,11 @@ export interface WebauthnExpectations {
   readonly origin?: string | readonly string[];
   /** Allowed RP IDs: rpIdHash must be SHA-256 of one of them. */
   readonly rpId?: string | readonly string[];
+  /**
+   * Top-level origins the relying party lets embed its registration in a cross-origin iframe
+   * (WebAuthn L3 §7.1 step 14). Absent: a cross-origin registration is refused.
+   */
+  readonly topOrigin?: string | readonly string[];
   /** The challenge bytes; defaults to the generic expected nonce. */
   readonly challenge?: Uint8Array;
   /** SHA-256 of clientDataJSON, for a bare attestation object whose client data is elsewhere. */

@@ -67,6 +67,17 @@ export function checkClientData(clientDataJSON: Uint8Array, ctx: FormatContext):
       origin: cd.origin,
       allowed: origins,
     });
+  // §7.1 step 14 (L3): a registration made in a cross-origin iframe needs the relying party's
+  // consent to that top-level origin; without it, the page the user saw was someone else's.
+  if (cd.crossOrigin === true || cd.topOrigin !== undefined) {
+    const tops = list(ctx.webauthn?.topOrigin);
+    if (tops === undefined || cd.topOrigin === undefined || !tops.includes(cd.topOrigin))
+      fail(
+        'ORIGIN_MISMATCH',
+        `the registration was made in a cross-origin iframe (top origin ${cd.topOrigin ?? 'not given'}) that the relying party did not allow`,
+        { topOrigin: cd.topOrigin ?? null, allowed: tops ?? [] },
+      );
+  }
   // Token binding (WebAuthn L2 §5.8.1 TokenBindingStatus): only "present" and "supported" exist.
   if (cd.tokenBindingStatus !== undefined && !['present', 'supported'].includes(cd.tokenBindingStatus))
     fail('WEBAUTHN_MALFORMED', `unexpected token binding status "${cd.tokenBindingStatus}"`);

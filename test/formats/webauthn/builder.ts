@@ -68,7 +68,13 @@ export function authData(spec: AuthDataSpec, credential: TestKey): Uint8Array {
 }
 
 export function clientDataJSON(
-  over: Partial<{ type: string; challenge: string; origin: string }> = {},
+  over: Partial<{
+    type: string;
+    challenge: string;
+    origin: string;
+    crossOrigin: boolean;
+    topOrigin: string;
+  }> = {},
 ): Uint8Array {
   return new Uint8Array(
     Buffer.from(

@@ -244,6 +244,26 @@ describe('self and none attestation', () => {
   });
 });
 
+describe('cross-origin registrations (WebAuthn L3 §7.1 step 14)', () => {
+  const v = vendor({ aaguidExt: AAGUID_A });
+  function framed(over: { crossOrigin?: boolean; topOrigin?: string }) {
+    const cred = ecKey();
+    const cdj = clientDataJSON(over);
+    const ad = authData({ aaguid: aaguidBytes(AAGUID_A) }, cred);
+    return registrationJson(attestationObject('packed', packedBasic(ad, cdj, v), ad), cdj);
+  }
+
+  it('refuses a registration made in a cross-origin iframe unless its top origin is allowed', () => {
+    const json = framed({ crossOrigin: true, topOrigin: 'https://evil.example' });
+    expect(verify(v, json).code).toBe('ORIGIN_MISMATCH');
+    const allowed = { ...EXPECT, webauthn: { ...EXPECT.webauthn, topOrigin: 'https://evil.example' } };
+    expect(verify(v, json, allowed).code).toBe('ACCEPTED');
+    const other = { ...EXPECT, webauthn: { ...EXPECT.webauthn, topOrigin: 'https://partner.example' } };
+    expect(verify(v, json, other).code).toBe('ORIGIN_MISMATCH');
+    expect(verify(v, framed({ crossOrigin: true }), allowed).code).toBe('ORIGIN_MISMATCH');
+  });
+});
+
 describe('relying-party expectations left out', () => {
   it('says so: a warning for each of origin and RP ID that was not checked', () => {
     const v = vendor({ aaguidExt: AAGUID_A });
