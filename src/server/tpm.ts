@@ -306,6 +306,16 @@ export async function completeActivation(
     // Single use: exactly one request consumes it, and only with the right secret (one statement).
     const consumed = await tx.tpm.consumeActivation(id, code.id, presented, boundAt, settings.maxAttempts);
     if (consumed === null) gone();
+    // The per-code limit again, inside the transaction: open activations started before the
+    // limit was reached must not push the code past it (the rollback keeps this one unused).
+    if ((await tx.tpm.bindingsForCode(code.id)).length >= MAX_BINDINGS_PER_CODE)
+      fail(
+        'CHALLENGE_LIMIT',
+        `this enrollment code has already bound ${MAX_BINDINGS_PER_CODE} attestation keys`,
+        {
+          limit: MAX_BINDINGS_PER_CODE,
+        },
+      );
     await tx.tpm.insertBinding({
       id: akId,
       codeId: code.id,

@@ -366,6 +366,22 @@ describe('POST /api/v1/tpm/activations and /complete', () => {
   });
 });
 
+describe('binding limit', () => {
+  it('activations opened before the limit was reached cannot push a code past 8 bound AKs', async () => {
+    const h = await harness();
+    const opened = [];
+    for (let i = 0; i < 10; i++) {
+      const ak = akPublicArea(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
+      opened.push((await start(h, validBody(ak))).json());
+    }
+    const answers = [];
+    for (const json of opened) answers.push((await complete(h, json.id, activate(json))).statusCode);
+    expect(answers.filter((s) => s === 201)).toHaveLength(8);
+    expect(answers.slice(8)).toEqual([429, 429]);
+    expect(await boundKeysForCode(h.store, h.codeId)).toHaveLength(8);
+  });
+});
+
 describe('checkAkPublicArea: the Name activation binds', () => {
   it('refuses an AK with a SHA-1 Name (ALGORITHM_NOT_ALLOWED); SHA-256 passes', async () => {
     const { generateKeyPairSync: gen } = await import('node:crypto');
