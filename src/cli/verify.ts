@@ -94,17 +94,18 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       const nonce = options.nonce === undefined ? undefined : parseNonceHex(options.nonce);
       const at = options.at === undefined ? undefined : parseTimeOption(options.at);
       const bytes = readInputFile(file, 'evidence');
-      // A bare App Attest object carries no App ID: --app-id supplies it (docs/apple.md).
-      const input =
+      // --app-id is the relying party's App Attest expectation: it gives a bare attestation
+      // object its App ID, and an evidence file must name the same one (docs/apple.md).
+      const appAttest =
         options.appId === undefined
-          ? decodeEvidence(bytes)
-          : appAttestEvidenceFromJson({
-              appAttest: {
-                attestationObject: Buffer.from(bytes).toString('base64'),
-                appId: options.appId,
-                ...(options.allowDevelopment ? { allowDevelopment: true } : {}),
-              },
-            });
+          ? undefined
+          : { appId: options.appId, ...(options.allowDevelopment ? { allowDevelopment: true } : {}) };
+      const input =
+        appAttest !== undefined && bytes[0] === 0xa3
+          ? appAttestEvidenceFromJson({
+              appAttest: { attestationObject: Buffer.from(bytes).toString('base64'), ...appAttest },
+            })
+          : decodeEvidence(bytes);
       if (input === null) fail('USAGE', '--app-id: the evidence is not an App Attest attestation object');
       // Token lists named by the policy: fetched or read once per run, judged at the real time
       // (a list is used now, whatever --at says); problems become failed findings (fail closed).
@@ -131,6 +132,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         ...(nonce ? { nonce } : {}),
         ...(at !== undefined ? { at } : {}),
         ...(Object.keys(webauthn).length > 0 ? { webauthn } : {}),
+        ...(appAttest ? { appAttest } : {}),
       });
       if (options.json) ctx.out(`${JSON.stringify(verdict, null, 2)}\n`);
       else

@@ -92,6 +92,14 @@ export type EvidenceInput =
       readonly certificates: readonly Certificate[];
     };
 
+/** What the relying party expects of an App Attest attestation (docs/apple.md). */
+export interface AppAttestExpectations {
+  /** `<TeamID>.<BundleID>`: rpIdHash must be its SHA-256. */
+  readonly appId: string;
+  /** Accept the development environment (default false). */
+  readonly allowDevelopment?: boolean;
+}
+
 /** What the relying party expects of a WebAuthn registration (WebAuthn §7.1 steps 7–15). */
 export interface WebauthnExpectations {
   /** Allowed origins (exact match of clientData.origin). */
@@ -139,6 +147,12 @@ export interface FormatContext {
   readonly time?: number;
   /** The policy accepts SHA-1 signatures inside evidence (`signatures.allowSha1`); refused otherwise. */
   readonly allowSha1?: boolean;
+  /**
+   * Apple App Attest: the App ID the relying party expects, and whether it accepts the
+   * development environment. When given, it overrides what an evidence file says (a file that
+   * came from a client must not choose its own App ID).
+   */
+  readonly appAttest?: AppAttestExpectations;
   /** WebAuthn registration expectations (origin, RP ID, challenge). */
   readonly webauthn?: WebauthnExpectations;
 }

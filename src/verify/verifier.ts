@@ -18,6 +18,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { type ErrorCode, fail, isProvenanceError } from '../core/errors.js';
 import { DEFAULT_FORMATS, detectFormat } from '../formats/registry.js';
 import type {
+  AppAttestExpectations,
   AttestationFormat,
   BoundKey,
   Claims,
@@ -98,6 +99,8 @@ export interface Expectations {
   readonly boundKeys?: readonly BoundKey[];
   /** WebAuthn registration: allowed origins and RP IDs, the challenge (else `nonce`), or a clientDataHash. */
   readonly webauthn?: WebauthnExpectations;
+  /** Apple App Attest: the App ID expected (overrides an evidence file's), development allowed. */
+  readonly appAttest?: AppAttestExpectations;
 }
 
 export interface Verifier {
@@ -143,6 +146,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         ...(expectations.nonce === undefined ? {} : { expectedNonce: expectations.nonce }),
         ...(expectations.boundKeys === undefined ? {} : { boundKeys: expectations.boundKeys }),
         ...(expectations.webauthn === undefined ? {} : { webauthn: expectations.webauthn }),
+        ...(expectations.appAttest === undefined ? {} : { appAttest: expectations.appAttest }),
         keyCache: cache,
         time: at,
         ...(policy.signatures?.allowSha1 === true ? { allowSha1: true } : {}),

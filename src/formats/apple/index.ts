@@ -220,11 +220,19 @@ function verifyAppAttestInput(
   ctx: FormatContext,
   anchorKeys: readonly string[],
 ): FormatResult {
+  // The relying party's own expectation wins: an evidence file may have come from the client.
+  const expected = ctx.appAttest;
+  if (expected && expected.appId !== input.appId)
+    fail(
+      'RPID_MISMATCH',
+      `the evidence names App ID "${input.appId}", the relying party expects "${expected.appId}"`,
+    );
+  const allowDevelopment = expected ? expected.allowDevelopment === true : input.allowDevelopment;
   const r = verifyAppAttest(
     {
       attestationObject: input.attestationObject,
-      appId: input.appId,
-      ...(input.allowDevelopment === undefined ? {} : { allowDevelopment: input.allowDevelopment }),
+      appId: expected?.appId ?? input.appId,
+      ...(allowDevelopment === undefined ? {} : { allowDevelopment }),
     },
     ctx.expectedNonce,
   );

@@ -126,6 +126,20 @@ describe('App Attest', () => {
     expect(v.claims?.['environment']).toBe('development');
   });
 
+  it("the relying party's App Attest expectation overrides what an evidence file says", () => {
+    const verifier = createVerifier({ policy: policyFor(pki.root), formats: [format] });
+    const dev = appAttestObject(pki, { aaguid: APP_ATTEST_AAGUID.development }).object;
+    // A client-written file that allows development and names its own App ID:
+    const claimed = attest(dev, { allowDevelopment: true, appId: 'EVILTEAM01.com.evil' });
+    const expectations = { at: AT, nonce: CHALLENGE, appAttest: { appId: APP_ID } };
+    expect(verifier.verify(claimed, expectations).code).toBe('RPID_MISMATCH');
+    // The App ID matches, but development stays refused unless the relying party allows it.
+    const sameApp = attest(dev, { allowDevelopment: true });
+    expect(verifier.verify(sameApp, expectations).code).toBe('AAGUID_MISMATCH');
+    const allowed = { ...expectations, appAttest: { appId: APP_ID, allowDevelopment: true } };
+    expect(verifier.verify(sameApp, allowed).code).toBe('ACCEPTED');
+  });
+
   it('an unknown AAGUID: AAGUID_MISMATCH', () => {
     expect(run(attest(appAttestObject(pki, { aaguid: new Uint8Array(16) }).object)).code).toBe(
       'AAGUID_MISMATCH',
