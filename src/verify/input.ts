@@ -112,8 +112,12 @@ function checkCount(n: number): void {
   }
 }
 
-/** The first byte that is not JSON whitespace, or -1. */
+/** The first byte that is not JSON whitespace or a UTF-8 byte order mark, or -1. */
 function firstNonSpace(bytes: Uint8Array): number {
-  for (const b of bytes) if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return b;
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  for (let i = start; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return b;
+  }
   return -1;
 }

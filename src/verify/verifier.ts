@@ -399,22 +399,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
     });
     findings.push(...revoked.findings);
     // The additional paths' certificates are checked under their own anchors' revocation settings.
-    const revokedExtra = extraValidated
-      .map((more) =>
-        revocationStage({
-          policy,
-          validated: more,
-          result: {},
-          provider: options.revocation,
-          time: at,
-          cache,
-        }),
-      )
-      .find((r) => {
-        findings.push(...r.findings);
-        return !r.ok;
+    let revocation = revoked;
+    for (const more of extraValidated) {
+      if (!revocation.ok) break;
+      revocation = revocationStage({
+        policy,
+        validated: more,
+        result: {},
+        provider: options.revocation,
+        time: at,
+        cache,
       });
-    const revocation = revoked.ok && revokedExtra ? revokedExtra : revoked;
+      findings.push(...revocation.findings);
+    }
     if (!revocation.ok) {
       return reject(revocation.code, revocation.message, {
         format: format.id,

@@ -9,12 +9,10 @@
  * Managed Device Attestation chains are plain PEM bundles and need no decoder here.
  *
  * @example
- * const input = decodeAppAttestEvidence(readFileSync('app-attest.json')); // null if not App Attest
+ * const input = appAttestEvidenceFromJson(JSON.parse(text)); // null if not App Attest (src/verify/input.ts parses)
  */
 import { fail } from '../../core/errors.js';
 import type { EvidenceInput } from '../types.js';
-import { parseAttestationObject, WEBAUTHN_LIMITS } from '../webauthn/containers.js';
-import { APP_ATTEST_FMT } from './appattest.js';
 
 function obj(v: unknown): Record<string, unknown> | null {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
@@ -42,33 +40,4 @@ export function appAttestEvidenceFromJson(json: unknown): EvidenceInput | null {
     ...(dev === undefined ? {} : { allowDevelopment: dev as boolean }),
     certificates: [],
   };
-}
-
-/** Decode an App Attest JSON evidence file; null for anything else. */
-export function decodeAppAttestEvidence(bytes: Uint8Array): EvidenceInput | null {
-  // A bare attestation object lacks the App ID the relying party expects: say how to give it.
-  if (bytes[0] === 0xa3 && bytes.length <= WEBAUTHN_LIMITS.maxAttestationObjectBytes) {
-    let fmt: string | null = null;
-    try {
-      fmt = parseAttestationObject(bytes).fmt;
-    } catch {
-      return null; // not ours: the WebAuthn decoder reports what is wrong
-    }
-    if (fmt === APP_ATTEST_FMT) {
-      fail(
-        'USAGE',
-        'an App Attest attestation object needs the App ID: wrap it in the JSON file of docs/apple.md',
-      );
-    }
-    return null;
-  }
-  const text = new TextDecoder('utf-8').decode(bytes).trimStart();
-  if (!text.startsWith('{') || !text.includes('"appAttest"')) return null;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  return appAttestEvidenceFromJson(json);
 }

@@ -225,7 +225,7 @@ export const webauthnFormat: AttestationFormat = createWebauthnFormat();
 export { decodeCbor, decodeCborPrefix, encodeCbor } from './cbor.js';
 export { parseAttestationObject, parseAuthenticatorData, parseClientData } from './containers.js';
 export { COSE_ALG, coseKeyToSpki, verifyCose } from './cose.js';
-export { decodeWebauthnEvidence, webauthnEvidenceFromJson } from './input.js';
+export { webauthnEvidenceFromAttestation, webauthnEvidenceFromJson } from './input.js';
 export { DEFAULT_STATEMENTS } from './statements.js';
 export type { StatementContext, StatementResult, StatementVerifier } from './types.js';
 /** True when the AAGUID is all zeroes (identify U2F models by attestation key identifier). */

@@ -1,5 +1,5 @@
 /**
- * Decoding WebAuthn evidence bytes into an EvidenceInput: a CBOR attestation object (first
+ * WebAuthn evidence (already parsed by `decodeEvidence`, src/verify/input.ts) into an EvidenceInput: a CBOR attestation object (first
  * byte 0xa3, a three-member map), or JSON — a RegistrationResponseJSON (WebAuthn §5.1,
  * `response.attestationObject` / `response.clientDataJSON`, base64url or standard base64),
  * its `response` member alone, a test-vector fixture wrapping one (`{ response, … }`), or
@@ -7,7 +7,7 @@
  * `{"hex": …}`.
  *
  * @example
- * const input = decodeWebauthnEvidence(bytes); // null when the bytes are not WebAuthn
+ * const input = webauthnEvidenceFromJson(JSON.parse(text)); // null for App Attest objects
  */
 import { fail } from '../../core/errors.js';
 import type { EvidenceInput } from '../types.js';
@@ -17,33 +17,6 @@ import type { AttestationObject } from './types.js';
 
 /** Attestation object formats that belong to other evidence formats (App Attest). */
 const FOREIGN_FMTS = new Set(['apple-appattest']);
-
-/** True when the bytes look like WebAuthn evidence (CBOR map of 3, or a JSON object). */
-export function looksLikeWebauthn(bytes: Uint8Array): boolean {
-  if (bytes[0] === 0xa3) return true;
-  for (const b of bytes) {
-    if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09 || b === 0xef || b === 0xbb || b === 0xbf)
-      continue;
-    return b === 0x7b; // '{'
-  }
-  return false;
-}
-
-/**
- * Decode WebAuthn evidence, or return null when the bytes are another format's (not a CBOR
- * map or JSON object, or an App Attest object). Throws CBOR_MALFORMED / WEBAUTHN_MALFORMED.
- */
-export function decodeWebauthnEvidence(bytes: Uint8Array): EvidenceInput | null {
-  if (!looksLikeWebauthn(bytes)) return null;
-  if (bytes[0] === 0xa3) return webauthnEvidenceFromAttestation(parseAttestationObject(bytes));
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    return fail('INPUT_UNRECOGNIZED', 'the evidence starts like JSON but does not parse');
-  }
-  return webauthnEvidenceFromJson(json);
-}
 
 /** The EvidenceInput for an already parsed attestation object; null for another format's (App Attest). */
 export function webauthnEvidenceFromAttestation(attestation: AttestationObject): EvidenceInput | null {

@@ -264,6 +264,18 @@ describe('cross-origin registrations (WebAuthn L3 §7.1 step 14)', () => {
   });
 });
 
+describe('registration JSON with a UTF-8 byte order mark', () => {
+  it('is decoded like the same JSON without one', () => {
+    const v = vendor({ aaguidExt: AAGUID_A });
+    const cred = ecKey();
+    const cdj = clientDataJSON();
+    const ad = authData({ aaguid: aaguidBytes(AAGUID_A) }, cred);
+    const json = registrationJson(attestationObject('packed', packedBasic(ad, cdj, v), ad), cdj);
+    const withBom = new Uint8Array([0xef, 0xbb, 0xbf, 0x0a, ...json]);
+    expect(verify(v, withBom).code).toBe('ACCEPTED');
+  });
+});
+
 describe('relying-party expectations left out', () => {
   it('says so: a warning for each of origin and RP ID that was not checked', () => {
     const v = vendor({ aaguidExt: AAGUID_A });
